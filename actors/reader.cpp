@@ -1,0 +1,453 @@
+#include "actors/reader.hpp"
+
+#include "runtime/backoff.hpp"
+#include "runtime/error.hpp"
+#include "runtime/messages.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <deque>
+
+namespace rill {
+
+namespace {
+
+struct slot {
+  caf::actor worker;
+  /// ID of the entry the worker holds; empty when idle.
+  std::string id;
+  bool busy = false;
+  bool alive = true;
+};
+
+struct reader_state {
+  enum class phase : uint8_t { setup, backlog, live };
+
+  consumer_options opts;
+  caf::actor conn;     // own connection: XGROUP CREATE, XREADGROUP
+  caf::actor commands; // shared connection: XACK, CLIENT UNBLOCK
+  std::shared_ptr<consumer_metrics> metrics;
+
+  phase current = phase::setup;
+  std::vector<slot> slots;
+  /// Idle worker slots; its size is the number of credits held.
+  std::vector<uint32_t> idle;
+  uint32_t busy = 0;
+  /// Entries read but not yet handed out (only if Redis returned more than
+  /// COUNT, which it does not; kept so nothing read is ever dropped).
+  std::deque<stream_entry> waiting;
+
+  bool request_outstanding = false; // XGROUP CREATE or XREADGROUP
+  std::string backlog_cursor = "0";
+  uint64_t read_total = 0;
+  int64_t conn_client_id = -1;
+
+  std::vector<std::string> acks;
+  bool flush_armed = false;
+  uint32_t acks_in_flight = 0;
+
+  rill::backoff retry{100ms, 5s};
+  bool retry_armed = false;
+  uint64_t retry_epoch = 0;
+  bool failing = false;
+
+  bool stopping = false;
+  uint64_t failures_logged = 0;
+
+  static inline const char* name = "rill.reader";
+};
+
+using reader_ptr = caf::stateful_actor<reader_state>*;
+
+std::string label(const reader_state& st) {
+  return st.opts.stream + "/" + st.opts.group + "/" + st.opts.consumer;
+}
+
+void maybe_read(reader_ptr self);
+void flush(reader_ptr self);
+void check_done(reader_ptr self);
+
+/// Records a failure, logs it once per streak, and schedules a retry.
+void fail(reader_ptr self, const caf::error& err) {
+  auto& st = self->state;
+  auto text = describe(err);
+  st.metrics->set_last_error(text);
+  if (!st.failing)
+    spdlog::error("consumer {}: {}", label(st), text);
+  else
+    spdlog::debug("consumer {}: {}", label(st), text);
+  st.failing = true;
+  if (code_of(err) == sec::no_group)
+    st.current = reader_state::phase::setup; // group deleted: create it again
+  st.retry_armed = true;
+  self->delayed_send(self, st.retry.next(), retry_atom::value, ++st.retry_epoch);
+}
+
+void recovered(reader_ptr self) {
+  auto& st = self->state;
+  if (st.failing) {
+    spdlog::info("consumer {}: recovered", label(st));
+    st.metrics->set_last_error({});
+  }
+  st.failing = false;
+  st.retry.reset();
+}
+
+void setup(reader_ptr self) {
+  auto& st = self->state;
+  st.request_outstanding = true;
+  auto cmd = make_command({"XGROUP", "CREATE", st.opts.stream, st.opts.group,
+                           st.opts.start_id, "MKSTREAM"});
+  self->request(st.conn, st.opts.request_timeout, std::move(cmd))
+    .then(
+      [self](redis_reply&) {
+        auto& st = self->state;
+        st.request_outstanding = false;
+        spdlog::info("consumer {}: created group at {}", label(st), st.opts.start_id);
+        st.current = reader_state::phase::backlog;
+        recovered(self);
+        maybe_read(self);
+      },
+      [self](caf::error& err) {
+        auto& st = self->state;
+        st.request_outstanding = false;
+        auto text = describe(err);
+        if (text.find("BUSYGROUP") != std::string::npos) {
+          st.current = reader_state::phase::backlog; // exists already: fine
+          recovered(self);
+          maybe_read(self);
+          return;
+        }
+        fail(self, err);
+        check_done(self);
+      });
+}
+
+void dispatch(reader_ptr self, stream_entry&& entry) {
+  auto& st = self->state;
+  auto index = st.idle.back();
+  st.idle.pop_back();
+  auto& s = st.slots[index];
+  s.busy = true;
+  s.id = entry.id;
+  ++st.busy;
+  st.metrics->delivered.fetch_add(1, std::memory_order_relaxed);
+  st.metrics->in_flight.store(st.busy, std::memory_order_relaxed);
+  if (st.busy > st.metrics->max_in_flight_seen.load(std::memory_order_relaxed))
+    st.metrics->max_in_flight_seen.store(st.busy, std::memory_order_relaxed);
+  self->send(s.worker, delivery{index, std::move(entry)});
+}
+
+void dispatch_waiting(reader_ptr self) {
+  auto& st = self->state;
+  while (!st.waiting.empty() && !st.idle.empty()) {
+    dispatch(self, std::move(st.waiting.front()));
+    st.waiting.pop_front();
+  }
+}
+
+void on_read(reader_ptr self, redis_reply& reply) {
+  auto& st = self->state;
+  st.metrics->reads.fetch_add(1, std::memory_order_relaxed);
+  auto batch = parse_read_reply(std::move(reply));
+  if (!batch) {
+    fail(self, batch.error());
+    return;
+  }
+  recovered(self);
+  if (st.current == reader_state::phase::backlog) {
+    if (batch->entries.empty() && batch->deleted_ids.empty()) {
+      spdlog::debug("consumer {}: own pending entries done, reading new ones", label(st));
+      st.current = reader_state::phase::live;
+    }
+    for (auto* id : {batch->entries.empty() ? nullptr : &batch->entries.back().id,
+                     batch->deleted_ids.empty() ? nullptr : &batch->deleted_ids.back()})
+      if (id != nullptr && compare_ids(*id, st.backlog_cursor) > 0)
+        st.backlog_cursor = *id;
+  }
+  // Pending IDs whose entry is gone can never be delivered: ack them.
+  if (!batch->deleted_ids.empty()) {
+    st.metrics->deleted.fetch_add(batch->deleted_ids.size(), std::memory_order_relaxed);
+    spdlog::warn("consumer {}: {} pending entries were deleted from the stream; acking them",
+                 label(st), batch->deleted_ids.size());
+    for (auto& id : batch->deleted_ids)
+      st.acks.emplace_back(std::move(id));
+    flush(self);
+  }
+  st.read_total += batch->entries.size();
+  for (auto& entry : batch->entries) {
+    if (!st.idle.empty() && st.waiting.empty())
+      dispatch(self, std::move(entry));
+    else
+      st.waiting.emplace_back(std::move(entry));
+  }
+}
+
+void read(reader_ptr self, uint64_t count) {
+  auto& st = self->state;
+  redis_command cmd;
+  cmd.argv.reserve(12);
+  cmd.arg("XREADGROUP").arg("GROUP").arg(st.opts.group).arg(st.opts.consumer);
+  cmd.arg("COUNT").arg(std::to_string(count));
+  bool live = st.current == reader_state::phase::live;
+  if (live) {
+    // Only a `>` read blocks; a read of own pending entries (`0`) ignores
+    // BLOCK, so looping on it with nothing to read would spin.
+    cmd.arg("BLOCK").arg(std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.block).count()));
+    cmd.blocks_for = st.opts.block;
+  }
+  cmd.arg("STREAMS").arg(st.opts.stream).arg(live ? ">" : st.backlog_cursor);
+  st.request_outstanding = true;
+  self->request(st.conn, st.opts.request_timeout + cmd.blocks_for, std::move(cmd))
+    .then(
+      [self](redis_reply& reply) {
+        self->state.request_outstanding = false;
+        on_read(self, reply);
+        maybe_read(self);
+        check_done(self);
+      },
+      [self](caf::error& err) {
+        self->state.request_outstanding = false;
+        fail(self, err);
+        check_done(self);
+      });
+}
+
+void maybe_read(reader_ptr self) {
+  auto& st = self->state;
+  if (st.stopping || st.request_outstanding || st.retry_armed
+      || st.current == reader_state::phase::setup)
+    return;
+  uint64_t credits = st.idle.size() > st.waiting.size() ? st.idle.size() - st.waiting.size() : 0;
+  if (st.opts.limit > 0)
+    credits = std::min(credits, st.opts.limit - std::min(st.opts.limit, st.read_total));
+  if (credits > 0)
+    read(self, credits);
+}
+
+void arm_flush(reader_ptr self) {
+  auto& st = self->state;
+  if (st.acks.size() >= st.opts.ack_batch) {
+    flush(self);
+  } else if (!st.flush_armed && !st.acks.empty()) {
+    st.flush_armed = true;
+    self->delayed_send(self, st.opts.ack_delay, flush_atom::value);
+  }
+}
+
+void flush(reader_ptr self) {
+  auto& st = self->state;
+  if (st.acks.empty())
+    return;
+  redis_command cmd;
+  cmd.argv.reserve(3 + st.acks.size());
+  cmd.arg("XACK").arg(st.opts.stream).arg(st.opts.group);
+  for (auto& id : st.acks)
+    cmd.argv.push_back(id);
+  auto ids = std::make_shared<std::vector<std::string>>(std::move(st.acks));
+  st.acks.clear();
+  ++st.acks_in_flight;
+  self->request(st.commands, st.opts.request_timeout, std::move(cmd))
+    .then(
+      [self, ids](redis_reply&) {
+        auto& st = self->state;
+        --st.acks_in_flight;
+        st.metrics->acked.fetch_add(ids->size(), std::memory_order_relaxed);
+        check_done(self);
+      },
+      [self, ids](caf::error& err) {
+        // XACK is idempotent: keep the IDs and try again, or the entries would
+        // be processed again after a restart.
+        auto& st = self->state;
+        --st.acks_in_flight;
+        spdlog::warn("consumer {}: XACK of {} IDs failed, will retry: {}", label(st),
+                     ids->size(), describe(err));
+        st.acks.insert(st.acks.begin(), std::make_move_iterator(ids->begin()),
+                       std::make_move_iterator(ids->end()));
+        if (!st.flush_armed) {
+          st.flush_armed = true;
+          self->delayed_send(self, std::max<caf::timespan>(st.opts.retry_min, st.opts.ack_delay),
+                             flush_atom::value);
+        }
+        check_done(self);
+      });
+}
+
+/// Quits once stopping (or done with `limit`) and nothing is left in flight.
+void check_done(reader_ptr self) {
+  auto& st = self->state;
+  bool limit_done = st.opts.limit > 0 && st.read_total >= st.opts.limit;
+  if (!st.stopping && !limit_done)
+    return;
+  if (st.request_outstanding || st.busy > 0 || !st.waiting.empty())
+    return;
+  if (!st.acks.empty() && st.acks_in_flight == 0 && !st.flush_armed)
+    flush(self);
+  if (st.acks.empty() && st.acks_in_flight == 0)
+    self->quit();
+}
+
+/// Returns the slot of `index` if it belongs to the sender and holds `id`.
+slot* busy_slot(reader_ptr self, uint32_t index, const std::string& id) {
+  auto& st = self->state;
+  if (index >= st.slots.size() || !st.slots[index].busy || st.slots[index].id != id) {
+    spdlog::warn("consumer {}: stale ack/nack for {} ignored", label(st), id);
+    return nullptr;
+  }
+  return &st.slots[index];
+}
+
+void release(reader_ptr self, uint32_t index) {
+  auto& st = self->state;
+  auto& s = st.slots[index];
+  s.busy = false;
+  s.id.clear();
+  --st.busy;
+  st.metrics->in_flight.store(st.busy, std::memory_order_relaxed);
+  st.idle.push_back(index);
+  dispatch_waiting(self);
+}
+
+void stop(reader_ptr self) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  st.stopping = true;
+  self->delayed_send(self, st.opts.stop_timeout, deadline_atom::value);
+  // A blocked `>` read would hold the stop for up to BLOCK; unblock it (its
+  // reply is nil, or entries that arrived meanwhile, which still get
+  // processed).
+  if (st.request_outstanding && st.current == reader_state::phase::live
+      && st.conn_client_id >= 0)
+    self->request(st.commands, st.opts.request_timeout,
+                  make_command({"CLIENT", "UNBLOCK", std::to_string(st.conn_client_id)}))
+      .then([](redis_reply&) {}, [](caf::error&) {});
+  check_done(self);
+}
+
+caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory make_connection,
+                     caf::actor commands, std::shared_ptr<consumer_metrics> metrics) {
+  auto& st = self->state;
+  st.opts = std::move(opts);
+  if (st.opts.consumer.empty())
+    st.opts.consumer = default_consumer_name();
+  st.commands = std::move(commands);
+  st.metrics = std::move(metrics);
+  st.metrics->consumer_name = st.opts.consumer;
+  st.retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
+  st.conn = make_connection(caf::actor{self});
+  // Linked: the connection goes when the reader goes (its exit handler quits
+  // on any exit reason), and a crashed connection takes the reader down.
+  self->link_to(st.conn);
+  self->attach_functor([m = st.metrics] { m->finished = true; });
+  setup(self);
+  self->set_down_handler([self](const caf::down_msg& msg) {
+    auto& st = self->state;
+    for (uint32_t i = 0; i < st.slots.size(); ++i) {
+      auto& s = st.slots[i];
+      if (!s.alive || s.worker.address() != msg.source)
+        continue;
+      s.alive = false;
+      if (s.busy) {
+        // Its entry is still pending in Redis under this consumer: a restart
+        // re-reads it (and the reliability layer reclaims it).
+        spdlog::warn("consumer {}: worker died with entry {} in flight", label(st), s.id);
+        s.busy = false;
+        --st.busy;
+        st.metrics->in_flight.store(st.busy, std::memory_order_relaxed);
+      }
+      st.idle.erase(std::remove(st.idle.begin(), st.idle.end(), i), st.idle.end());
+    }
+    check_done(self);
+  });
+  return {
+    [self](credit_atom) {
+      auto& st = self->state;
+      auto worker = caf::actor_cast<caf::actor>(self->current_sender());
+      if (!worker)
+        return;
+      self->monitor(worker);
+      st.slots.push_back(slot{worker, {}, false, true});
+      st.idle.push_back(static_cast<uint32_t>(st.slots.size() - 1));
+      dispatch_waiting(self);
+      maybe_read(self);
+    },
+    [self](ack_atom, uint32_t index, std::string& id) {
+      auto& st = self->state;
+      if (busy_slot(self, index, id) == nullptr)
+        return;
+      st.metrics->processed.fetch_add(1, std::memory_order_relaxed);
+      st.acks.emplace_back(std::move(id));
+      release(self, index);
+      arm_flush(self);
+      maybe_read(self);
+      check_done(self);
+    },
+    [self](nack_atom, uint32_t index, std::string& id, caf::error& err) {
+      auto& st = self->state;
+      if (busy_slot(self, index, id) == nullptr)
+        return;
+      auto n = st.metrics->failed.fetch_add(1, std::memory_order_relaxed) + 1;
+      // Per-entry failures are warnings, but a flood must not drown the log.
+      if (n <= 10 || n % 1000 == 0)
+        spdlog::warn("consumer {}: entry {} failed ({} failures so far), left pending: {}",
+                     label(st), id, n, describe(err));
+      release(self, index);
+      maybe_read(self);
+      check_done(self);
+    },
+    [self](flush_atom) {
+      self->state.flush_armed = false;
+      flush(self);
+      check_done(self);
+    },
+    [self](retry_atom, uint64_t epoch) {
+      auto& st = self->state;
+      if (epoch != st.retry_epoch || !st.retry_armed)
+        return;
+      st.retry_armed = false;
+      if (st.stopping) {
+        check_done(self);
+      } else if (st.current == reader_state::phase::setup) {
+        if (!st.request_outstanding)
+          setup(self);
+      } else {
+        maybe_read(self);
+      }
+    },
+    [self](conn_up_atom, int64_t client_id) {
+      auto& st = self->state;
+      st.conn_client_id = client_id;
+      // Redis is back: do not sit out the rest of a backoff delay.
+      if (st.retry_armed) {
+        ++st.retry_epoch;
+        self->send(self, retry_atom::value, st.retry_epoch);
+      }
+    },
+    [self](conn_down_atom, caf::error&) { self->state.conn_client_id = -1; },
+    [self](stop_atom) { stop(self); },
+    [self](deadline_atom) {
+      auto& st = self->state;
+      spdlog::warn("consumer {}: stop deadline reached with {} entries in flight; "
+                   "they stay pending and are delivered again",
+                   label(st), st.busy);
+      flush(self);
+      self->quit();
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_reader(caf::actor_system& sys, consumer_options opts,
+                        connection_factory make_connection, caf::actor commands,
+                        std::shared_ptr<consumer_metrics> metrics) {
+  return sys.spawn(reader, std::move(opts), std::move(make_connection), std::move(commands),
+                   std::move(metrics));
+}
+
+} // namespace rill

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "runtime/metrics.hpp"
+#include "runtime/options.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <functional>
+#include <memory>
+
+namespace rill {
+
+/// Creates the reader's own connection; the argument is the reader itself, to
+/// be told about `conn_up` / `conn_down`.
+using connection_factory = std::function<caf::actor(caf::actor listener)>;
+
+/// Spawns the reader of one (stream, group, consumer).
+///
+/// - Creates the group if missing (`XGROUP CREATE ... MKSTREAM`).
+/// - Workers offer themselves with `credit`; the reader holds one credit per
+///   idle worker and reads exactly that many entries (`XREADGROUP ... COUNT
+///   credits`), only when it holds credits and no read is outstanding.
+/// - First re-reads its own pending entries (ID `0`, cursor carried forward),
+///   then new ones (`>` with BLOCK) on its own connection, so a blocked read
+///   never delays anybody else's command.
+/// - Each entry goes to one idle worker; `ack`s are batched into one `XACK`
+///   (size `ack_batch` or after `ack_delay`) on the shared `commands`
+///   connection. A `nack` leaves the entry pending.
+/// - Errors (Redis down, WRONGTYPE, ...) are logged once per streak, kept in
+///   `metrics`, and retried with backoff; other consumers are unaffected.
+/// - `stop_atom`: stops reading, lets in-flight entries finish (up to
+///   `stop_timeout`), flushes acks, quits. With `limit`, it does the same on
+///   its own after reading `limit` entries.
+caf::actor spawn_reader(caf::actor_system& sys, consumer_options opts,
+                        connection_factory make_connection, caf::actor commands,
+                        std::shared_ptr<consumer_metrics> metrics);
+
+} // namespace rill

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "runtime/options.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/error.hpp>
+
+#include <string>
+
+namespace rill {
+
+/// Spawns a connection actor: one TCP connection to Redis, driven by CAF's I/O
+/// multiplexer (never blocking a scheduler thread), with hiredis encoding
+/// commands and decoding replies.
+///
+/// Requests (always send them with a timeout):
+/// - `redis_command` -> `redis_reply`; an error reply becomes an error
+///   (`sec::wrong_type`, `sec::no_group`, `sec::reply_error`, ...).
+/// - `std::vector<redis_command>` -> `std::vector<redis_reply>`: pipelined,
+///   error replies stay in the vector.
+///
+/// Guarantees:
+/// - Replies are matched FIFO; many requests are pipelined on the connection.
+/// - The connect is non-blocking with a deadline (`connect_timeout`, covering
+///   AUTH / SELECT / CLIENT SETNAME too). Host names are resolved once, here,
+///   on the calling thread.
+/// - A request with no reply after `request_timeout` (+ its BLOCK time) marks
+///   the connection dead: it is closed and every pending request fails.
+/// - On connection loss every pending request fails with `connection_lost`,
+///   then the actor reconnects with capped exponential backoff and jitter.
+///   While disconnected, new requests fail at once with `redis_unavailable`.
+/// - At most `max_queued` requests are pending; more fail with `backpressure`.
+/// - `listener` (if any) receives `(conn_up_atom, client_id)` after each
+///   handshake and `(conn_down_atom, error)` on each loss.
+caf::actor spawn_redis_connection(caf::actor_system& sys, redis_options opts,
+                                  caf::actor listener = {});
+
+} // namespace rill

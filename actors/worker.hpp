@@ -1,0 +1,22 @@
+#pragma once
+
+#include "runtime/callbacks.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <memory>
+
+namespace rill {
+
+/// Spawns a worker for `reader`. It sends one `credit` to the reader, then
+/// handles one `delivery` at a time: runs `callbacks` in order (waiting,
+/// without blocking, for asynchronous ones), then sends `ack` - or `nack` with
+/// the first failure (an error, an exception) - back to the reader. It quits
+/// when the reader goes down. With `detached`, it runs on its own thread, for
+/// callbacks that block.
+caf::actor spawn_worker(caf::actor_system& sys, caf::actor reader,
+                        std::shared_ptr<const callback_list> callbacks,
+                        bool detached = false);
+
+} // namespace rill

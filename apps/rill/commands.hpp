@@ -1,0 +1,34 @@
+#pragma once
+
+#include "runtime/config.hpp"
+
+#include <string>
+
+namespace rill::cli {
+
+/// Exit status for a configuration error (one line on stderr).
+constexpr int exit_config_error = 2;
+
+/// `rill produce`: XADD --count entries (seq, payload, ts) to --stream.
+int produce_command(config& cfg);
+
+/// `rill consume`: drain --stream / --group, checksum the seqs, print JSON.
+int consume_command(config& cfg);
+
+/// `rill demo`: private redis-server, produce + consume with live progress.
+int demo_command(config& cfg);
+
+/// Prints a progress line on stderr when it is a terminal (rewritten in
+/// place); prints nothing otherwise.
+void progress(const std::string& line);
+
+/// Ends the progress line (newline) if one was printed.
+void progress_done();
+
+/// Formats 1234567 as "1,234,567".
+std::string grouped(uint64_t value);
+
+/// Prints "rill <command>: <what>" on stderr, returns `exit_config_error`.
+int config_error(const std::string& command, const std::string& what);
+
+} // namespace rill::cli

@@ -1,0 +1,101 @@
+#include "apps/rill/commands.hpp"
+#include "runtime/error.hpp"
+#include "runtime/runtime.hpp"
+#include "runtime/seq_checksum.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace rill::cli {
+
+namespace {
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::steady_clock::now().time_since_epoch())
+    .count();
+}
+
+} // namespace
+
+int consume_command(config& cfg) {
+  cfg.consumer.limit = cfg.count;
+  if (auto err = validate(cfg.consumer))
+    return config_error("consume", describe(err));
+  int record_fd = -1;
+  if (!cfg.record.empty()) {
+    record_fd = ::open(cfg.record.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (record_fd < 0)
+      return config_error("consume", "--record " + cfg.record + ": " + std::strerror(errno));
+  }
+  std::atomic<uint64_t> checksum{0};
+  std::atomic<int64_t> first_ns{0};
+  runtime rt{cfg};
+  auto& c = rt.add_consumer(cfg.consumer);
+  c.add([&](const stream_entry& e) -> caf::error {
+    if (first_ns.load(std::memory_order_relaxed) == 0) {
+      int64_t expected = 0;
+      first_ns.compare_exchange_strong(expected, now_ns());
+    }
+    auto field = e.find("seq");
+    if (field == nullptr)
+      return make_error(sec::invalid_argument, "entry " + e.id + " has no seq field");
+    auto seq = parse_seq(*field);
+    if (!seq)
+      return make_error(sec::invalid_argument, "entry " + e.id + ": seq is not a number");
+    if (record_fd >= 0) {
+      // One write(2) per seq before the callback returns: a SIGKILL right
+      // after cannot lose the record of a processed entry.
+      char line[32];
+      auto len = std::snprintf(line, sizeof(line), "%llu\n", static_cast<unsigned long long>(*seq));
+      if (::write(record_fd, line, static_cast<size_t>(len)) != len)
+        return make_error(sec::callback_failed, std::string{"--record: "} + std::strerror(errno));
+    }
+    checksum.fetch_add(seq_hash(*seq), std::memory_order_relaxed);
+    return caf::none;
+  });
+  auto start_ns = now_ns();
+  rt.start();
+  const auto& m = c.metrics();
+  auto last_ns = start_ns;
+  uint64_t last_processed = 0;
+  auto rc = rt.run({}, [&] {
+    auto t = now_ns();
+    auto processed = m.processed.load();
+    auto rate = (processed - last_processed) * 1e9 / std::max<int64_t>(1, t - last_ns);
+    last_ns = t;
+    last_processed = processed;
+    auto err = m.last_error();
+    progress("processed " + grouped(processed) + "  acked " + grouped(m.acked) + "  in flight "
+             + std::to_string(m.in_flight) + "  " + grouped(static_cast<uint64_t>(rate)) + "/s"
+             + (err.empty() ? "" : "  error: " + err));
+  });
+  auto end_ns = now_ns();
+  progress_done();
+  if (record_fd >= 0)
+    ::close(record_fd);
+  auto begin = first_ns.load() != 0 ? first_ns.load() : start_ns;
+  auto seconds = std::max(1e-9, (end_ns - begin) / 1e9);
+  auto processed = m.processed.load();
+  std::printf("{\"impl\":\"rill\",\"processed\":%llu,\"seconds\":%.3f,\"msgs_per_s\":%.0f,"
+              "\"checksum\":%llu}\n",
+              static_cast<unsigned long long>(processed), seconds, processed / seconds,
+              static_cast<unsigned long long>(checksum.load()));
+  std::fflush(stdout);
+  if (rc != 0)
+    return rc;
+  if (m.failed > 0) {
+    spdlog::error("{} entries failed and stay pending", m.failed.load());
+    return 1;
+  }
+  return 0;
+}
+
+} // namespace rill::cli

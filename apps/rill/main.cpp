@@ -1,0 +1,54 @@
+// The `rill` binary: one entry point, one subcommand per role.
+
+#include "apps/rill/commands.hpp"
+#include "runtime/error.hpp"
+#include "runtime/logging.hpp"
+
+#include <cstring>
+#include <iostream>
+
+namespace {
+
+constexpr const char* usage = R"(usage: rill <command> [flags]
+
+commands:
+  demo      start a private redis-server, produce and consume a stream live
+  produce   --redis HOST:PORT --stream S --count N [--payload-bytes B] [--rate R]
+  consume   --redis HOST:PORT --stream S --group G --count N --max-in-flight K
+            [--consumer NAME] [--record FILE]
+
+Every command also takes --config-file=FILE and the options of `rill <command>
+--help` (redis.*, consumer.*, producer.*, log.level). Bad options exit with 2.
+)";
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0
+      || std::strcmp(argv[1], "help") == 0) {
+    std::cout << usage;
+    return argc < 2 ? rill::cli::exit_config_error : 0;
+  }
+  std::string command = argv[1];
+  using handler = int (*)(rill::config&);
+  handler run = nullptr;
+  if (command == "produce")
+    run = rill::cli::produce_command;
+  else if (command == "consume")
+    run = rill::cli::consume_command;
+  else if (command == "demo")
+    run = rill::cli::demo_command;
+  else
+    return rill::cli::config_error(command, "unknown command (try: rill --help)");
+  rill::config cfg;
+  if (auto err = cfg.load({argv + 2, argv + argc}))
+    return rill::cli::config_error(command, rill::describe(err));
+  if (cfg.help_printed())
+    return 0;
+  rill::setup_logging(cfg.log_level);
+  try {
+    return run(cfg);
+  } catch (const std::invalid_argument& ex) {
+    return rill::cli::config_error(command, ex.what());
+  }
+}

@@ -1,0 +1,86 @@
+#pragma once
+
+#include "runtime/stream_entry.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/error.hpp>
+#include <caf/fwd.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace rill {
+
+/// Finishes one asynchronous callback. Call it exactly once, from any thread:
+/// `done()` for success, `done(err)` to fail the entry (it is nacked, not
+/// acked). Later calls are ignored.
+class completion {
+public:
+  completion(caf::actor worker, uint64_t seq);
+
+  void operator()(caf::error err = caf::error{}) const;
+
+private:
+  caf::actor worker_;
+  uint64_t seq_;
+  std::shared_ptr<std::atomic<bool>> fired_;
+};
+
+/// What an asynchronous callback receives besides the entry: the worker actor
+/// running it (to make requests with `self->request(...).then(...)`) and the
+/// completion to call when its work is done. The worker stays busy, without
+/// blocking a thread, until `done` is called.
+struct async_context {
+  caf::event_based_actor* self;
+  completion done;
+};
+
+/// A synchronous callback: returns an error to fail the entry (a thrown
+/// exception fails it too).
+using sync_callback = std::function<caf::error(const stream_entry&)>;
+
+/// An asynchronous callback: starts work and calls `ctx.done` later.
+using async_callback = std::function<void(const stream_entry&, async_context ctx)>;
+
+/// The callbacks of one consumer, run for every entry in registration order;
+/// the entry is acked only after the last one succeeded.
+class callback_list {
+public:
+  struct callback {
+    sync_callback sync;   // exactly one of sync / async is set
+    async_callback async;
+  };
+
+  /// Appends a synchronous callback; `fn` returns `caf::error` or `void`.
+  template <class F>
+  callback_list& add(F fn) {
+    if constexpr (std::is_void_v<std::invoke_result_t<F&, const stream_entry&>>)
+      list_.push_back({[fn = std::move(fn)](const stream_entry& e) mutable {
+                         fn(e);
+                         return caf::error{};
+                       },
+                       nullptr});
+    else
+      list_.push_back({sync_callback{std::move(fn)}, nullptr});
+    return *this;
+  }
+
+  /// Appends an asynchronous callback.
+  callback_list& add_async(async_callback fn) {
+    list_.push_back({nullptr, std::move(fn)});
+    return *this;
+  }
+
+  size_t size() const noexcept { return list_.size(); }
+  bool empty() const noexcept { return list_.empty(); }
+  const callback& operator[](size_t i) const { return list_[i]; }
+
+private:
+  std::vector<callback> list_;
+};
+
+} // namespace rill

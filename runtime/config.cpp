@@ -1,0 +1,156 @@
+#include "runtime/config.hpp"
+
+#include "runtime/error.hpp"
+#include "runtime/messages.hpp"
+
+#include <caf/config_option_set.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/config_value.hpp>
+#include <caf/settings.hpp>
+
+#include <spdlog/common.h>
+
+#include <thread>
+#include <unistd.h>
+
+namespace rill {
+
+config::config() {
+  actor_system_config::load<caf::io::middleman>(); // name hidden by config::load
+  opt_group{custom_options_, "global"}
+    .add(redis_address, "redis", "Redis address as HOST:PORT")
+    .add(consumer.stream, "stream", "stream key")
+    .add(consumer.group, "group", "consumer group")
+    .add(consumer.consumer, "consumer", "consumer name (default: <host>-<pid>)")
+    .add(consumer.max_in_flight, "max-in-flight", "workers = credits = entries in flight")
+    .add(count, "count", "entries to produce / to consume before exit (0: until signal)")
+    .add(payload_bytes, "payload-bytes", "size of the produced payload field")
+    .add(rate, "rate", "entries per second to produce (0: unlimited)")
+    .add(record, "record", "append every processed seq to this file")
+    .add(scheduler_threads, "scheduler-threads", "actor scheduler threads (0: one per core)");
+  opt_group{custom_options_, "redis"}
+    .add(redis.host, "host", "Redis host")
+    .add(redis.port, "port", "Redis port")
+    .add(redis.user, "user", "ACL user for AUTH")
+    .add(redis.password, "password", "password for AUTH (never logged)")
+    .add(redis.db, "db", "database for SELECT")
+    .add(redis.client_name, "client-name", "name for CLIENT SETNAME")
+    .add(redis.connect_timeout, "connect-timeout", "deadline for connect + handshake")
+    .add(redis.request_timeout, "request-timeout", "deadline for each reply")
+    .add(redis.reconnect_min, "reconnect-min", "first reconnect delay")
+    .add(redis.reconnect_max, "reconnect-max", "longest reconnect delay")
+    .add(redis.max_queued, "max-queued", "requests queued while connecting");
+  opt_group{custom_options_, "consumer"}
+    .add(consumer.stream, "stream", "stream key")
+    .add(consumer.group, "group", "consumer group")
+    .add(consumer.consumer, "name", "consumer name")
+    .add(consumer.max_in_flight, "max-in-flight", "workers = credits")
+    .add(consumer.block, "block", "XREADGROUP BLOCK time")
+    .add(consumer.ack_batch, "ack-batch", "acks per XACK at most")
+    .add(consumer.ack_delay, "ack-delay", "longest wait before flushing acks")
+    .add(consumer.start_id, "start-id", "ID a new group starts at (0 or $)")
+    .add(consumer.stop_timeout, "stop-timeout", "graceful stop deadline");
+  opt_group{custom_options_, "producer"}
+    .add(producer.maxlen, "maxlen", "XADD MAXLEN ~ N (0: no trimming)")
+    .add(producer.max_in_flight, "max-in-flight", "XADD requests outstanding")
+    .add(producer.max_queued, "max-queued", "XADD requests queued before backpressure");
+  opt_group{custom_options_, "log"}.add(log_level, "level",
+                                        "trace, debug, info, warn, error, off");
+  register_message_types(*this);
+}
+
+namespace {
+
+// CAF's CLI parser only takes `--name=value`; the subcommands document
+// `--name value`. Join the two for known options that are not boolean flags.
+std::vector<std::string> join_flag_values(const caf::config_option_set& opts,
+                                          std::vector<std::string> args) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if (a.size() > 2 && a.compare(0, 2, "--") == 0 && a.find('=') == std::string::npos
+        && i + 1 < args.size()) {
+      auto name = caf::string_view{a}.substr(2);
+      bool takes_value = name == "config-file";
+      if (auto opt = opts.cli_long_name_lookup(name))
+        takes_value = !opt->is_flag();
+      if (takes_value) {
+        out.emplace_back(a + "=" + args[i + 1]);
+        ++i;
+        continue;
+      }
+    }
+    out.emplace_back(a);
+  }
+  return out;
+}
+
+// CAF accepts any key in the config file; a typo there must not be ignored.
+caf::error reject_unknown_keys(const caf::config_option_set& opts,
+                               const caf::settings& content) {
+  for (const auto& [key, value] : content) {
+    if (auto dict = caf::get_if<caf::settings>(&value)) {
+      for (const auto& kv : *dict)
+        if (opts.qualified_name_lookup(key, kv.first) == nullptr)
+          return make_error(sec::invalid_config, "unknown option '" + key + "." + kv.first + "'");
+    } else if (key != "config-file" && opts.qualified_name_lookup("global", key) == nullptr) {
+      return make_error(sec::invalid_config, "unknown option '" + key + "'");
+    }
+  }
+  return caf::none;
+}
+
+} // namespace
+
+caf::error config::load(std::vector<std::string> args) {
+  args = join_flag_values(custom_options_, std::move(args));
+  if (auto err = parse(std::move(args))) {
+    auto text = caf::to_string(err);
+    // parser_error(not_an_option, ({"argument" = "--x"})) -> readable line
+    const auto& ctx = err.context();
+    std::string arg;
+    if (!ctx.empty())
+      arg = caf::to_string(ctx);
+    return make_error(sec::invalid_config, "bad option or value " + arg + " (" + text + ")");
+  }
+  if (!remainder.empty())
+    return make_error(sec::invalid_config, "unexpected argument '" + remainder.front() + "'");
+  if (cli_helptext_printed)
+    return caf::none;
+  if (auto err = reject_unknown_keys(custom_options_, content))
+    return err;
+  if (!redis_address.empty())
+    if (auto err = parse_address(redis_address, redis.host, redis.port))
+      return err;
+  if (spdlog::level::from_str(log_level) == spdlog::level::off && log_level != "off")
+    return make_error(sec::invalid_config, "log.level: unknown level '" + log_level + "'");
+  if (auto err = validate(redis))
+    return err;
+  if (scheduler_threads > 256)
+    return make_error(sec::invalid_config, "scheduler-threads: at most 256");
+  auto threads = scheduler_threads != 0
+                   ? scheduler_threads
+                   : std::max<uint64_t>(1, std::thread::hardware_concurrency());
+  set("scheduler.max-threads", static_cast<size_t>(threads));
+  return caf::none;
+}
+
+caf::error parse_address(const std::string& address, std::string& host, uint16_t& port) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size())
+    return make_error(sec::invalid_config,
+                      "--redis: expected HOST:PORT, got '" + address + "'");
+  auto h = address.substr(0, colon);
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']')
+    h = h.substr(1, h.size() - 2);
+  auto p = address.substr(colon + 1);
+  char* end = nullptr;
+  auto value = std::strtoul(p.c_str(), &end, 10);
+  if (*end != '\0' || value == 0 || value > 65535)
+    return make_error(sec::invalid_config, "--redis: bad port '" + p + "'");
+  host = std::move(h);
+  port = static_cast<uint16_t>(value);
+  return caf::none;
+}
+
+} // namespace rill

@@ -1,0 +1,60 @@
+#pragma once
+
+#include "runtime/options.hpp"
+
+#include <caf/actor_system_config.hpp>
+
+#include <string>
+#include <vector>
+
+namespace rill {
+
+/// The process configuration: CAF's config file (`--config-file=FILE`, INI
+/// syntax) and command-line flags. rill's own options live in the categories
+/// `redis.*`, `consumer.*`, `producer.*` and `log.*`; the `rill` subcommands
+/// add short flags (`--redis HOST:PORT`, `--stream S`, ...). Flags take
+/// `--name=value` or `--name value`.
+class config : public caf::actor_system_config {
+public:
+  config();
+
+  // -- rill options ---------------------------------------------------------------
+
+  redis_options redis;
+  consumer_options consumer;
+  producer_options producer;
+  /// spdlog level: trace, debug, info, warn, error, critical, off.
+  std::string log_level = "info";
+
+  // -- short flags of the `rill` subcommands ------------------------------------------
+
+  /// `--redis HOST:PORT`, overrides redis.host and redis.port.
+  std::string redis_address;
+  /// `--count N`: entries to produce, or to consume before exiting (0: until
+  /// SIGINT/SIGTERM).
+  uint64_t count = 0;
+  /// `--payload-bytes B`: size of the payload field `rill produce` writes.
+  uint64_t payload_bytes = 100;
+  /// `--rate R`: entries per second for `rill produce` (0: unlimited).
+  uint64_t rate = 0;
+  /// `--record FILE`: `rill consume` appends each processed seq to FILE.
+  std::string record;
+  /// `--scheduler-threads N` shortcut for CAF's scheduler.max-threads (0: the
+  /// number of cores).
+  uint64_t scheduler_threads = 0;
+
+  // -- loading ------------------------------------------------------------------------
+
+  /// Parses `args` (flags only, no program name) and the config file, rejects
+  /// unknown keys, and validates every value. The error is one line that names
+  /// the offending option.
+  caf::error load(std::vector<std::string> args);
+
+  /// True if `--help` was given (the help text was printed).
+  bool help_printed() const noexcept { return cli_helptext_printed; }
+};
+
+/// Splits "HOST:PORT" (IPv6 as "[::1]:6379").
+caf::error parse_address(const std::string& address, std::string& host, uint16_t& port);
+
+} // namespace rill

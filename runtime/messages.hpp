@@ -1,0 +1,87 @@
+#pragma once
+
+// Every message that flows between rill's actors, in one place.
+//
+//   worker  --(credit)-------------------------> reader   once, when it starts
+//   reader  --(delivery{slot, entry})----------> worker   one entry per credit
+//   worker  --(ack, slot, id)------------------> reader   all callbacks succeeded
+//   worker  --(nack, slot, id, error)----------> reader   a callback failed
+//   reader  --(redis_command: XACK many ids)---> shared redis connection
+//
+// An ack or nack also returns the worker's credit: the reader never holds more
+// entries than it has idle workers.
+
+#include "runtime/redis_command.hpp"
+#include "runtime/redis_reply.hpp"
+#include "runtime/stream_entry.hpp"
+
+#include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
+
+#include <cstdint>
+
+namespace rill {
+
+// -- worker <-> reader ----------------------------------------------------------
+
+/// worker -> reader: "I am idle, give me one entry". Sent once at start; after
+/// that every ack/nack carries the credit back.
+using credit_atom = caf::atom_constant<caf::atom("credit")>;
+
+/// worker -> reader: `(ack_atom, slot, id)`.
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
+
+/// worker -> reader: `(nack_atom, slot, id, caf::error reason)`.
+using nack_atom = caf::atom_constant<caf::atom("nack")>;
+
+/// reader -> worker: one entry to process. `slot` identifies the worker at the
+/// reader and comes back in the ack.
+struct delivery {
+  uint32_t slot = 0;
+  stream_entry entry;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delivery& x) {
+  return f(caf::meta::type_name("rill::delivery"), x.slot, x.entry);
+}
+
+// -- control --------------------------------------------------------------------
+
+/// -> reader: stop reading, finish in-flight entries, flush acks, quit.
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+
+/// reader (self): flush the ack batch now.
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+
+/// reader (self): retry after a failure (setup or read).
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+
+/// worker (self): `(done_atom, seq, caf::error)` an async callback finished.
+using done_atom = caf::atom_constant<caf::atom("done")>;
+
+// -- redis connection -------------------------------------------------------------
+
+/// connection -> listener: `(conn_up_atom, int64_t client_id)` after every
+/// successful (re)connect and handshake.
+using conn_up_atom = caf::atom_constant<caf::atom("conn_up")>;
+
+/// connection -> listener: `(conn_down_atom, caf::error)` when it lost or could
+/// not establish its connection.
+using conn_down_atom = caf::atom_constant<caf::atom("conn_down")>;
+
+/// connection (self) timers.
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+
+// -- producer ----------------------------------------------------------------------
+
+/// -> producer: `(xadd_atom, stream, fields)` -> entry id, or
+/// `(xadd_atom, stream, std::vector<fields>)` -> ids (one pipelined batch).
+using xadd_atom = caf::atom_constant<caf::atom("xadd")>;
+
+/// Registers rill's message types with an actor system config.
+void register_message_types(caf::actor_system_config& cfg);
+
+} // namespace rill

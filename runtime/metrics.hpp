@@ -1,0 +1,54 @@
+#pragma once
+
+#include <caf/error.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace rill {
+
+/// Counters of one consumer. The reader is the only writer; anyone may read
+/// them (progress lines, tests, benchmarks). They report; they never steer:
+/// flow control is credits and mailboxes.
+struct consumer_metrics {
+  /// XREADGROUP calls answered.
+  std::atomic<uint64_t> reads{0};
+  /// Entries handed to workers.
+  std::atomic<uint64_t> delivered{0};
+  /// Entries whose callbacks all succeeded (ack messages received).
+  std::atomic<uint64_t> processed{0};
+  /// Entries with a failed callback (nacks); they stay pending.
+  std::atomic<uint64_t> failed{0};
+  /// IDs confirmed by XACK replies.
+  std::atomic<uint64_t> acked{0};
+  /// Pending IDs whose entry was deleted from the stream (acked, never delivered).
+  std::atomic<uint64_t> deleted{0};
+  /// Entries delivered and not yet acked or nacked.
+  std::atomic<uint32_t> in_flight{0};
+  /// Most entries ever in flight at once (never above max_in_flight).
+  std::atomic<uint32_t> max_in_flight_seen{0};
+  /// Set when the reader has stopped (limit reached, stop, or failure).
+  std::atomic<bool> finished{false};
+
+  /// The consumer name in use (set once at start).
+  std::string consumer_name;
+
+  /// The last error the reader hit (empty when it recovered).
+  std::string last_error() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return last_error_;
+  }
+
+  void set_last_error(std::string text) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    last_error_ = std::move(text);
+  }
+
+private:
+  mutable std::mutex mtx_;
+  std::string last_error_;
+};
+
+} // namespace rill

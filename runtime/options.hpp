@@ -1,0 +1,83 @@
+#pragma once
+
+#include <caf/expected.hpp>
+#include <caf/timestamp.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace rill {
+
+using namespace std::chrono_literals;
+
+/// Where and how to reach Redis. Plain data; `validate` checks it once.
+struct redis_options {
+  std::string host = "127.0.0.1";
+  uint16_t port = 6379;
+  /// ACL user for AUTH; empty means the default user (`AUTH password`).
+  std::string user;
+  /// Password for AUTH; empty means no AUTH. Never logged.
+  std::string password;
+  /// Database selected with SELECT after every (re)connect.
+  int db = 0;
+  /// Sent with CLIENT SETNAME after every (re)connect (empty: none).
+  std::string client_name = "rill";
+  /// Deadline for TCP connect plus handshake.
+  caf::timespan connect_timeout = 2s;
+  /// Deadline for a reply (plus any BLOCK time of the command).
+  caf::timespan request_timeout = 5s;
+  /// Reconnect backoff: first delay and cap (with jitter).
+  caf::timespan reconnect_min = 50ms;
+  caf::timespan reconnect_max = 2s;
+  /// Requests accepted while connecting, before fail-fast.
+  size_t max_queued = 10000;
+};
+
+/// One consumer: a (stream, group) pair processed by `max_in_flight` workers.
+struct consumer_options {
+  std::string stream;
+  std::string group;
+  /// Consumer name inside the group; empty means "<hostname>-<pid>".
+  std::string consumer;
+  /// Worker pool size = credits = the most entries read but not yet acked.
+  uint32_t max_in_flight = 64;
+  /// How long one XREADGROUP may block waiting for new entries.
+  caf::timespan block = 1000ms;
+  /// Flush acks when this many are batched ...
+  uint32_t ack_batch = 256;
+  /// ... or this long after the first ack of a batch arrived.
+  caf::timespan ack_delay = 1ms;
+  /// ID the group starts at when rill creates it ("0": whole stream, "$": new).
+  std::string start_id = "0";
+  /// Read at most this many entries in this run, then stop (0: unlimited).
+  uint64_t limit = 0;
+  /// How long a graceful stop waits for in-flight entries.
+  caf::timespan stop_timeout = 10s;
+  /// Reply deadline for the reader's requests on top of BLOCK (the runtime
+  /// sets it from redis.request-timeout + redis.connect-timeout).
+  caf::timespan request_timeout = 7s;
+  /// Delay before retrying after an error (first delay and cap, with jitter).
+  caf::timespan retry_min = 100ms;
+  caf::timespan retry_max = 5s;
+};
+
+/// The producer: XADD with optional approximate trimming.
+struct producer_options {
+  /// `MAXLEN ~ maxlen` on every XADD (0: no trimming).
+  uint64_t maxlen = 0;
+  /// Requests (single XADDs or pipelined batches) outstanding at Redis.
+  uint32_t max_in_flight = 16;
+  /// Further requests waiting in the producer; beyond this, `sec::backpressure`.
+  uint32_t max_queued = 256;
+};
+
+/// Returns "<hostname>-<pid>", the default consumer name.
+std::string default_consumer_name();
+
+/// Checks ranges and required fields; the error says which option is wrong.
+caf::error validate(const redis_options& x);
+caf::error validate(const consumer_options& x);
+caf::error validate(const producer_options& x);
+
+} // namespace rill

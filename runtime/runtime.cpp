@@ -1,0 +1,166 @@
+#include "runtime/runtime.hpp"
+
+#include "actors/producer.hpp"
+#include "actors/reader.hpp"
+#include "actors/redis_connection.hpp"
+#include "actors/worker.hpp"
+#include "runtime/error.hpp"
+#include "runtime/messages.hpp"
+
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+namespace rill {
+
+void block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+namespace {
+
+caf::actor_system_config& prepared(config& cfg) {
+  block_stop_signals(); // before the actor system starts its threads
+  return cfg;
+}
+
+caf::timespan reply_deadline(const redis_options& r) {
+  return r.request_timeout + r.connect_timeout;
+}
+
+} // namespace
+
+runtime::runtime(config& cfg) : cfg_(cfg), system_(prepared(cfg)) {
+  commands_ = spawn_redis_connection(system_, cfg_.redis);
+  producer_ = spawn_producer(system_, cfg_.producer, commands_, reply_deadline(cfg_.redis));
+}
+
+runtime::~runtime() {
+  if (started_) {
+    stop();
+    caf::timespan longest{0};
+    for (auto& c : consumers_)
+      longest = std::max(longest, c->options().stop_timeout);
+    await_consumers(longest + std::chrono::seconds{2});
+  }
+  caf::anon_send_exit(producer_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(commands_, caf::exit_reason::user_shutdown);
+}
+
+consumer& runtime::add_consumer(consumer_options opts) {
+  if (started_)
+    throw std::logic_error("add_consumer after start");
+  if (auto err = validate(opts))
+    throw std::invalid_argument(describe(err));
+  opts.request_timeout = reply_deadline(cfg_.redis);
+  consumers_.emplace_back(new consumer(std::move(opts)));
+  return *consumers_.back();
+}
+
+void runtime::start() {
+  if (started_)
+    return;
+  started_ = true;
+  for (auto& c : consumers_) {
+    if (c->callbacks_->empty())
+      spdlog::warn("consumer {}/{} has no callbacks: entries are acked unprocessed",
+                   c->opts_.stream, c->opts_.group);
+    auto redis = cfg_.redis;
+    if (!redis.client_name.empty())
+      redis.client_name += "-reader";
+    auto& sys = system_;
+    auto make_connection = [&sys, redis](caf::actor listener) {
+      return spawn_redis_connection(sys, redis, std::move(listener));
+    };
+    c->reader_ = spawn_reader(system_, c->opts_, make_connection, commands_, c->metrics_);
+    std::shared_ptr<const callback_list> callbacks = c->callbacks_;
+    for (uint32_t i = 0; i < c->opts_.max_in_flight; ++i)
+      spawn_worker(system_, c->reader_, callbacks);
+  }
+}
+
+void runtime::stop() {
+  for (auto& c : consumers_)
+    if (c->reader_)
+      caf::anon_send(c->reader_, stop_atom::value);
+}
+
+bool runtime::await_consumers(caf::timespan timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (consumers_.empty() || consumers_finished())
+      return true;
+    if (std::chrono::steady_clock::now() >= until)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+}
+
+bool runtime::consumers_finished() const {
+  if (consumers_.empty())
+    return false;
+  for (auto& c : consumers_)
+    if (!c->metrics_->finished.load())
+      return false;
+  return true;
+}
+
+int runtime::run(const std::function<bool()>& done, const std::function<void()>& on_tick,
+                 caf::timespan tick) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(tick).count();
+  timespec wait{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  for (;;) {
+    if (interrupted_ ? consumers_finished() || consumers_.empty()
+                     : (done ? done() : consumers_finished()))
+      return 0;
+    auto sig = sigtimedwait(&set, nullptr, &wait);
+    if (sig > 0) {
+      if (interrupted_) {
+        spdlog::warn("second {}: exiting without waiting", strsignal(sig));
+        return 130;
+      }
+      spdlog::info("{}: stopping (finishing in-flight entries, flushing acks)", strsignal(sig));
+      interrupted_ = true;
+      stop();
+      wait = timespec{0, 10'000'000}; // notice the end of the stop promptly
+    }
+    if (on_tick)
+      on_tick();
+  }
+}
+
+caf::expected<std::string> runtime::xadd(const std::string& stream,
+                                         std::vector<std::string> fields) {
+  caf::scoped_actor self{system_};
+  caf::expected<std::string> result{std::string{}};
+  self->request(producer_, reply_deadline(cfg_.redis) * 2, xadd_atom::value, stream,
+                std::move(fields))
+    .receive([&](std::string& id) { result = std::move(id); },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+caf::expected<redis_reply> runtime::command(redis_command cmd) {
+  caf::scoped_actor self{system_};
+  caf::expected<redis_reply> result{redis_reply{}};
+  self->request(commands_, reply_deadline(cfg_.redis) + cmd.blocks_for, std::move(cmd))
+    .receive([&](redis_reply& r) { result = std::move(r); },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+} // namespace rill

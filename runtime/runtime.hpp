@@ -1,0 +1,95 @@
+#pragma once
+
+#include "runtime/config.hpp"
+#include "runtime/consumer.hpp"
+#include "runtime/redis_command.hpp"
+#include "runtime/redis_reply.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace rill {
+
+/// A running rill process: the actor system (scheduler + I/O multiplexer), one
+/// shared pipelined connection for acks, XADD and admin commands, a producer,
+/// and the consumers added to it. Each consumer gets one reader with its own
+/// connection and `max_in_flight` workers, so the connection count is known up
+/// front: 1 + number of consumers.
+///
+///     rill::config cfg;                  // options, e.g. from cfg.load(args)
+///     rill::runtime rt{cfg};
+///     rt.add_consumer(opts).add([](const rill::stream_entry& e) { ... });
+///     rt.start();
+///     return rt.run();                   // until done or SIGINT/SIGTERM
+class runtime {
+public:
+  /// Starts the actor system and the shared connection. `cfg` must outlive
+  /// the runtime. SIGINT and SIGTERM are blocked in all threads; `run` takes
+  /// them.
+  explicit runtime(config& cfg);
+
+  /// Stops gracefully (if still running) and shuts everything down.
+  ~runtime();
+
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  /// Adds a consumer; validates `opts` (throws `std::invalid_argument` with
+  /// the message of `validate`). Call before `start`.
+  consumer& add_consumer(consumer_options opts);
+
+  /// Spawns the readers and worker pools of all consumers.
+  void start();
+
+  /// Blocks until `done()` is true (default: every consumer has finished,
+  /// i.e. reached its `limit`) or SIGINT / SIGTERM arrived; a signal stops the
+  /// consumers gracefully and returns once they finished. Calls `on_tick`
+  /// every `tick`. Returns 0, or 130 if a second signal cut the stop short.
+  int run(const std::function<bool()>& done = {}, const std::function<void()>& on_tick = {},
+          caf::timespan tick = std::chrono::milliseconds{200});
+
+  /// True once a SIGINT / SIGTERM was taken by `run`.
+  bool interrupted() const noexcept { return interrupted_; }
+
+  /// True if every consumer has finished (false without consumers).
+  bool consumers_finished() const;
+
+  /// Asks every consumer to stop gracefully; safe from any thread.
+  void stop();
+
+  /// Waits until every reader has quit; false on timeout.
+  bool await_consumers(caf::timespan timeout);
+
+  /// XADDs one entry through the producer (blocking; for non-actor code).
+  caf::expected<std::string> xadd(const std::string& stream, std::vector<std::string> fields);
+
+  /// Runs one command on the shared connection (blocking; for non-actor code).
+  caf::expected<redis_reply> command(redis_command cmd);
+
+  caf::actor_system& system() noexcept { return system_; }
+  const config& cfg() const noexcept { return cfg_; }
+  const caf::actor& commands() const noexcept { return commands_; }
+  const caf::actor& producer() const noexcept { return producer_; }
+  const std::vector<std::unique_ptr<consumer>>& consumers() const noexcept {
+    return consumers_;
+  }
+
+private:
+  config& cfg_;
+  caf::actor_system system_;
+  caf::actor commands_;
+  caf::actor producer_;
+  std::vector<std::unique_ptr<consumer>> consumers_;
+  bool started_ = false;
+  bool interrupted_ = false;
+};
+
+/// Blocks SIGINT and SIGTERM in the calling thread (threads created later
+/// inherit it), so `runtime::run` can take them with sigtimedwait.
+void block_stop_signals();
+
+} // namespace rill

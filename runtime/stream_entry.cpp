@@ -1,0 +1,82 @@
+#include "runtime/stream_entry.hpp"
+
+#include "runtime/error.hpp"
+
+#include <charconv>
+
+namespace rill {
+
+const std::string* stream_entry::find(std::string_view name) const noexcept {
+  for (size_t i = 0; i + 1 < fields.size(); i += 2)
+    if (fields[i] == name)
+      return &fields[i + 1];
+  return nullptr;
+}
+
+caf::expected<read_batch> parse_read_reply(redis_reply&& reply) {
+  read_batch result;
+  if (reply.is_nil())
+    return result;
+  auto bad = [&](const char* what) {
+    return make_error(sec::unexpected_reply,
+                      std::string{"stream read reply: "} + what + ": " + to_string(reply));
+  };
+  // [[stream-name, [[id, [f, v, ...] | nil], ...]], ...]
+  if (!reply.is_array())
+    return bad("not an array");
+  for (auto& per_stream : reply.elements) {
+    if (!per_stream.is_array() || per_stream.elements.size() != 2)
+      return bad("stream element is not [name, entries]");
+    auto& entries = per_stream.elements[1];
+    if (entries.is_nil())
+      continue;
+    if (!entries.is_array())
+      return bad("entries are not an array");
+    result.entries.reserve(result.entries.size() + entries.elements.size());
+    for (auto& e : entries.elements) {
+      if (!e.is_array() || e.elements.size() != 2 || !e.elements[0].is_string())
+        return bad("entry is not [id, fields]");
+      auto& fields = e.elements[1];
+      if (fields.is_nil()) {
+        result.deleted_ids.emplace_back(std::move(e.elements[0].str));
+        continue;
+      }
+      if (!fields.is_array() || fields.elements.size() % 2 != 0)
+        return bad("fields are not an even array");
+      stream_entry entry;
+      entry.id = std::move(e.elements[0].str);
+      entry.fields.reserve(fields.elements.size());
+      for (auto& f : fields.elements)
+        entry.fields.emplace_back(std::move(f.str));
+      result.entries.emplace_back(std::move(entry));
+    }
+  }
+  return result;
+}
+
+namespace {
+
+std::pair<uint64_t, uint64_t> split_id(std::string_view id) {
+  uint64_t ms = 0;
+  uint64_t seq = 0;
+  auto dash = id.find('-');
+  auto head = id.substr(0, dash);
+  std::from_chars(head.data(), head.data() + head.size(), ms);
+  if (dash != std::string_view::npos) {
+    auto tail = id.substr(dash + 1);
+    std::from_chars(tail.data(), tail.data() + tail.size(), seq);
+  }
+  return {ms, seq};
+}
+
+} // namespace
+
+int compare_ids(std::string_view x, std::string_view y) {
+  auto a = split_id(x);
+  auto b = split_id(y);
+  if (a < b)
+    return -1;
+  return a == b ? 0 : 1;
+}
+
+} // namespace rill
