@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <deque>
 
 namespace rill {
@@ -48,6 +49,9 @@ struct reader_state {
   std::vector<std::string> acks;
   bool flush_armed = false;
   uint32_t acks_in_flight = 0;
+  /// IDs of XACKs sent but not confirmed (to skip them when re-reading).
+  std::vector<std::shared_ptr<std::vector<std::string>>> unconfirmed;
+  bool conn_lost = false;
 
   rill::backoff retry{100ms, 5s};
   bool retry_armed = false;
@@ -149,6 +153,28 @@ void dispatch_waiting(reader_ptr self) {
   }
 }
 
+/// Removes entries this reader still holds (in a worker, or acked and
+/// awaiting XACK) from a re-read of its own pending list, so a re-read after
+/// a reconnect never runs an entry twice at once.
+void drop_held(const reader_state& st, std::vector<stream_entry>& entries) {
+  if (st.busy == 0 && st.acks.empty() && st.unconfirmed.empty())
+    return;
+  auto held = [&](const std::string& id) {
+    for (const auto& s : st.slots)
+      if (s.busy && s.id == id)
+        return true;
+    if (std::find(st.acks.begin(), st.acks.end(), id) != st.acks.end())
+      return true;
+    for (const auto& ids : st.unconfirmed)
+      if (std::find(ids->begin(), ids->end(), id) != ids->end())
+        return true;
+    return false;
+  };
+  entries.erase(std::remove_if(entries.begin(), entries.end(),
+                               [&](const stream_entry& e) { return held(e.id); }),
+                entries.end());
+}
+
 void on_read(reader_ptr self, redis_reply& reply) {
   auto& st = self->state;
   st.metrics->reads.fetch_add(1, std::memory_order_relaxed);
@@ -177,6 +203,8 @@ void on_read(reader_ptr self, redis_reply& reply) {
       st.acks.emplace_back(std::move(id));
     flush(self);
   }
+  if (st.current == reader_state::phase::backlog)
+    drop_held(st, batch->entries);
   st.read_total += batch->entries.size();
   for (auto& entry : batch->entries) {
     if (!st.idle.empty() && st.waiting.empty())
@@ -251,19 +279,25 @@ void flush(reader_ptr self) {
   auto ids = std::make_shared<std::vector<std::string>>(std::move(st.acks));
   st.acks.clear();
   ++st.acks_in_flight;
+  st.unconfirmed.push_back(ids);
+  auto settle = [self, ids] {
+    auto& uc = self->state.unconfirmed;
+    uc.erase(std::remove(uc.begin(), uc.end(), ids), uc.end());
+    --self->state.acks_in_flight;
+  };
   self->request(st.commands, st.opts.request_timeout, std::move(cmd))
     .then(
-      [self, ids](redis_reply&) {
+      [self, ids, settle](redis_reply&) {
         auto& st = self->state;
-        --st.acks_in_flight;
+        settle();
         st.metrics->acked.fetch_add(ids->size(), std::memory_order_relaxed);
         check_done(self);
       },
-      [self, ids](caf::error& err) {
+      [self, ids, settle](caf::error& err) {
         // XACK is idempotent: keep the IDs and try again, or the entries would
         // be processed again after a restart.
         auto& st = self->state;
-        --st.acks_in_flight;
+        settle();
         spdlog::warn("consumer {}: XACK of {} IDs failed, will retry: {}", label(st),
                      ids->size(), describe(err));
         st.acks.insert(st.acks.begin(), std::make_move_iterator(ids->begin()),
@@ -422,13 +456,23 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
     [self](conn_up_atom, int64_t client_id) {
       auto& st = self->state;
       st.conn_client_id = client_id;
+      // A read reply lost with the connection leaves its entries pending for
+      // this consumer, delivered to nobody: read the own pending list again.
+      if (st.conn_lost && st.current == reader_state::phase::live) {
+        st.current = reader_state::phase::backlog;
+        st.backlog_cursor = "0";
+      }
+      st.conn_lost = false;
       // Redis is back: do not sit out the rest of a backoff delay.
       if (st.retry_armed) {
         ++st.retry_epoch;
         self->send(self, retry_atom::value, st.retry_epoch);
       }
     },
-    [self](conn_down_atom, caf::error&) { self->state.conn_client_id = -1; },
+    [self](conn_down_atom, caf::error&) {
+      self->state.conn_client_id = -1;
+      self->state.conn_lost = true;
+    },
     [self](stop_atom) { stop(self); },
     [self](deadline_atom) {
       auto& st = self->state;

@@ -1,0 +1,97 @@
+#define CAF_SUITE config
+#include "runtime/config.hpp"
+
+#include "runtime/backoff.hpp"
+#include "runtime/error.hpp"
+#include "runtime/seq_checksum.hpp"
+
+#include <caf/test/unit_test.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <unistd.h>
+
+using namespace rill;
+
+CAF_TEST(flags take --name=value and --name value) {
+  config cfg;
+  auto err = cfg.load({"--redis", "10.1.2.3:7000", "--stream", "orders", "--group=billing",
+                       "--count", "5", "--max-in-flight", "32", "--redis.db=3",
+                       "--consumer.block=250ms"});
+  CAF_REQUIRE(!err);
+  CAF_CHECK_EQUAL(cfg.redis.host, "10.1.2.3");
+  CAF_CHECK_EQUAL(cfg.redis.port, 7000u);
+  CAF_CHECK_EQUAL(cfg.consumer.stream, "orders");
+  CAF_CHECK_EQUAL(cfg.consumer.group, "billing");
+  CAF_CHECK_EQUAL(cfg.count, 5u);
+  CAF_CHECK_EQUAL(cfg.consumer.max_in_flight, 32u);
+  CAF_CHECK_EQUAL(cfg.redis.db, 3);
+  CAF_CHECK(cfg.consumer.block == std::chrono::milliseconds{250});
+}
+
+CAF_TEST(unknown flags and bad values are one clear error) {
+  for (auto args : std::vector<std::vector<std::string>>{
+         {"--bogus=1"}, {"--count", "many"}, {"--redis", "nocolon"}, {"--redis", "h:99999"},
+         {"--redis.port=0"}, {"--log.level=loud"}, {"--redis.user=bob"}, {"stray"}}) {
+    config cfg;
+    auto err = cfg.load(args);
+    CAF_CHECK_EQUAL(code_of(err), sec::invalid_config);
+    CAF_CHECK_EQUAL(describe(err).find('\n'), std::string::npos);
+  }
+}
+
+CAF_TEST(unknown keys in the config file are rejected) {
+  auto path = std::string{"/tmp/rill-config-test-"} + std::to_string(::getpid()) + ".ini";
+  {
+    std::ofstream out(path);
+    out << "[redis]\nhost=\"10.0.0.9\"\nprot=1234\n";
+  }
+  config cfg;
+  auto err = cfg.load(std::vector<std::string>{"--config-file", path});
+  CAF_CHECK_EQUAL(code_of(err), sec::invalid_config);
+  CAF_CHECK_NOT_EQUAL(describe(err).find("redis.prot"), std::string::npos);
+  {
+    std::ofstream out(path);
+    out << "[redis]\nhost=\"10.0.0.9\"\nport=1234\n[consumer]\nmax-in-flight=7\n";
+  }
+  config good;
+  CAF_CHECK(!good.load(std::vector<std::string>{"--config-file=" + path}));
+  CAF_CHECK_EQUAL(good.redis.host, "10.0.0.9");
+  CAF_CHECK_EQUAL(good.redis.port, 1234u);
+  CAF_CHECK_EQUAL(good.consumer.max_in_flight, 7u);
+  std::remove(path.c_str());
+}
+
+CAF_TEST(consumer options are validated) {
+  consumer_options opts;
+  CAF_CHECK_EQUAL(code_of(validate(opts)), sec::invalid_config); // no stream
+  opts.stream = "s";
+  opts.group = "g";
+  CAF_CHECK(!validate(opts));
+  opts.max_in_flight = 0;
+  CAF_CHECK_EQUAL(code_of(validate(opts)), sec::invalid_config);
+}
+
+CAF_TEST(backoff grows exponentially with jitter up to its cap) {
+  backoff b{std::chrono::milliseconds{10}, std::chrono::milliseconds{100}};
+  std::vector<int64_t> ms;
+  for (int i = 0; i < 8; ++i)
+    ms.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(b.next()).count());
+  CAF_CHECK(ms[0] >= 5 && ms[0] <= 10);
+  CAF_CHECK(ms[1] >= 10 && ms[1] <= 20);
+  CAF_CHECK(ms[2] >= 20 && ms[2] <= 40);
+  for (auto x : ms)
+    CAF_CHECK(x <= 100);
+  CAF_CHECK(ms[7] >= 50);
+  b.reset();
+  CAF_CHECK(b.next() <= std::chrono::milliseconds{10});
+}
+
+CAF_TEST(the seq checksum detects a loss hidden by a duplicate) {
+  auto full = expected_checksum(4);
+  CAF_CHECK_EQUAL(full, seq_hash(0) + seq_hash(1) + seq_hash(2) + seq_hash(3));
+  CAF_CHECK_NOT_EQUAL(full, seq_hash(0) + seq_hash(1) + seq_hash(1) + seq_hash(3));
+  CAF_CHECK_EQUAL(parse_seq("123").value_or(0), 123u);
+  CAF_CHECK(!parse_seq("12x"));
+  CAF_CHECK(!parse_seq(""));
+}

@@ -1,0 +1,141 @@
+#pragma once
+
+// A scripted stand-in for a Redis connection actor, for the deterministic
+// reader/worker tests only (integration tests use a real redis-server). It
+// keeps one stream's state: entries not yet delivered, the consumer's own
+// pending entries (for `0` reads), and every command it received.
+
+#include "runtime/error.hpp"
+#include "runtime/messages.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rill::testing {
+
+using push_atom = caf::atom_constant<caf::atom("push")>;
+/// Fails a held read as if the connection had died under it.
+using drop_atom = caf::atom_constant<caf::atom("drop")>;
+
+struct fake_stream {
+  std::string name = "s";
+  /// New entries, handed out by `>` reads.
+  std::deque<stream_entry> fresh;
+  /// Entries pending for this consumer before it started (`0` reads). An
+  /// entry with an empty id marker "deleted:" prefix is returned with nil
+  /// fields, like Redis does for entries deleted from the stream.
+  std::vector<stream_entry> backlog;
+  std::vector<redis_command> log;
+  std::vector<std::string> acked;
+  uint64_t handed_out = 0;
+  /// A `>` read waiting for entries (as BLOCK would).
+  std::optional<caf::response_promise> held;
+  std::optional<uint64_t> held_count;
+
+  /// Commands whose name is `name`.
+  std::vector<redis_command> commands(const std::string& cmd) const {
+    std::vector<redis_command> out;
+    for (const auto& c : log)
+      if (c.argv.front() == cmd)
+        out.push_back(c);
+    return out;
+  }
+};
+
+inline stream_entry make_entry(uint64_t n) {
+  return stream_entry{std::to_string(1000 + n) + "-0", {"seq", std::to_string(n)}};
+}
+
+inline redis_reply entries_reply(const std::string& stream, std::vector<stream_entry> entries) {
+  std::vector<redis_reply> items;
+  for (auto& e : entries) {
+    bool deleted = e.fields.empty();
+    std::vector<redis_reply> fields;
+    for (auto& f : e.fields)
+      fields.push_back(redis_reply::string(f));
+    items.push_back(redis_reply::array(
+      {redis_reply::string(e.id), deleted ? redis_reply{} : redis_reply::array(fields)}));
+  }
+  return redis_reply::array(
+    {redis_reply::array({redis_reply::string(stream), redis_reply::array(items)})});
+}
+
+struct fake_state {
+  std::shared_ptr<fake_stream> data;
+  static inline const char* name = "fake_redis";
+};
+
+inline redis_reply take_fresh(fake_stream& s, uint64_t count) {
+  std::vector<stream_entry> out;
+  while (!s.fresh.empty() && out.size() < count) {
+    out.push_back(s.fresh.front());
+    s.fresh.pop_front();
+  }
+  s.handed_out += out.size();
+  return entries_reply(s.name, std::move(out));
+}
+
+inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
+                                std::shared_ptr<fake_stream> data) {
+  self->state.data = std::move(data);
+  return {
+    [self](redis_command& cmd) -> caf::result<redis_reply> {
+      auto& s = *self->state.data;
+      s.log.push_back(cmd);
+      const auto& a = cmd.argv;
+      if (a[0] == "XGROUP")
+        return redis_reply::status("OK");
+      if (a[0] == "XACK") {
+        s.acked.insert(s.acked.end(), a.begin() + 3, a.end());
+        return redis_reply::number(static_cast<int64_t>(a.size() - 3));
+      }
+      if (a[0] == "CLIENT" && a[1] == "UNBLOCK") {
+        if (s.held) {
+          s.held->deliver(redis_reply{});
+          s.held.reset();
+        }
+        return redis_reply::number(1);
+      }
+      if (a[0] == "XREADGROUP") {
+        auto count = std::stoull(a[5]);
+        const auto& id = a.back();
+        if (id != ">") {
+          std::vector<stream_entry> out;
+          for (auto& e : s.backlog)
+            if (compare_ids(e.id, id) > 0 && out.size() < count)
+              out.push_back(e);
+          return entries_reply(s.name, out);
+        }
+        if (s.fresh.empty()) {
+          s.held = self->make_response_promise();
+          s.held_count = count;
+          return caf::delegated<redis_reply>{};
+        }
+        return take_fresh(s, count);
+      }
+      return redis_reply::error("ERR unknown command in fake");
+    },
+    [self](drop_atom) {
+      auto& s = *self->state.data;
+      if (s.held) {
+        s.held->deliver(make_error(sec::connection_lost, "dropped by test"));
+        s.held.reset();
+      }
+    },
+    [self](push_atom) {
+      auto& s = *self->state.data;
+      if (s.held && !s.fresh.empty()) {
+        s.held->deliver(take_fresh(s, *s.held_count));
+        s.held.reset();
+      }
+    },
+  };
+}
+
+} // namespace rill::testing

@@ -1,0 +1,300 @@
+#define CAF_SUITE reader
+#include "actors/reader.hpp"
+
+#include "actors/worker.hpp"
+#include "fake_redis.hpp"
+#include "runtime/error.hpp"
+
+#include <caf/test/dsl.hpp>
+
+#include <algorithm>
+
+using namespace rill;
+using namespace rill::testing;
+
+namespace {
+
+struct rill_test_config : caf::actor_system_config {
+  rill_test_config() {
+    register_message_types(*this);
+  }
+};
+
+// Note: `sched.run()` of CAF 0.17 also fires every pending timeout (request
+// deadlines included), so these tests use `consume_messages()` and move
+// virtual time explicitly.
+struct fixture : test_coordinator_fixture<rill_test_config> {
+  std::shared_ptr<fake_stream> data = std::make_shared<fake_stream>();
+  caf::actor conn = sys.spawn(fake_redis, data);
+  std::shared_ptr<consumer_metrics> metrics = std::make_shared<consumer_metrics>();
+  std::shared_ptr<callback_list> callbacks = std::make_shared<callback_list>();
+  caf::actor reader;
+  /// (entry id, callback number) in the order callbacks ran.
+  std::vector<std::pair<std::string, int>> ran;
+  /// Completions of held asynchronous callbacks.
+  std::vector<completion> held;
+
+  // The base destructor fires timeouts until none are left; a live reader
+  // always has one (its read deadline), so end the actors first.
+  ~fixture() override {
+    if (reader)
+      caf::anon_send_exit(reader, caf::exit_reason::kill);
+    caf::anon_send_exit(conn, caf::exit_reason::kill);
+    consume_messages();
+  }
+
+  consumer_options options(uint32_t k) {
+    consumer_options opts;
+    opts.stream = "s";
+    opts.group = "g";
+    opts.consumer = "c";
+    opts.max_in_flight = k;
+    opts.ack_delay = std::chrono::milliseconds{1};
+    return opts;
+  }
+
+  void fill(uint64_t n) {
+    for (uint64_t i = 0; i < n; ++i)
+      data->fresh.push_back(make_entry(i));
+  }
+
+  /// Spawns a reader with `k` workers and runs until nothing moves.
+  void start(consumer_options opts) {
+    auto c = conn;
+    reader = spawn_reader(sys, opts,
+                          [c](caf::actor listener) {
+                            caf::anon_send(listener, conn_up_atom::value, int64_t{42});
+                            return c;
+                          },
+                          conn, metrics);
+    for (uint32_t i = 0; i < opts.max_in_flight; ++i)
+      spawn_worker(sys, reader, callbacks);
+    consume_messages();
+  }
+
+  /// Lets the ack-flush timer fire and runs until nothing moves.
+  void flush() {
+    advance_time(std::chrono::milliseconds{1});
+    consume_messages();
+  }
+
+  void push() {
+    caf::anon_send(conn, push_atom::value);
+    consume_messages();
+  }
+
+  auto record(int n) {
+    return [this, n](const stream_entry& e) { ran.emplace_back(e.id, n); };
+  }
+
+  auto hold() {
+    return [this](const stream_entry& e, async_context ctx) {
+      ran.emplace_back(e.id, 0);
+      held.push_back(ctx.done);
+    };
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(reader_tests, fixture)
+
+CAF_TEST(reads only as many entries as it has idle workers) {
+  fill(20);
+  callbacks->add_async(hold());
+  start(options(4));
+  // Four workers, all busy with held callbacks: exactly four entries read.
+  CAF_CHECK_EQUAL(data->handed_out, 4u);
+  CAF_CHECK_EQUAL(held.size(), 4u);
+  for (const auto& cmd : data->commands("XREADGROUP"))
+    CAF_CHECK_LESS_OR_EQUAL(std::stoull(cmd.argv[5]), 4u);
+  // Finishing two frees two credits: two more entries, not more.
+  held[0]();
+  held[1]();
+  consume_messages();
+  CAF_CHECK_EQUAL(data->handed_out, 6u);
+  CAF_CHECK_EQUAL(metrics->in_flight.load(), 4u);
+  CAF_CHECK_EQUAL(metrics->max_in_flight_seen.load(), 4u);
+  // Release everything, one at a time, until the stream is drained.
+  for (size_t i = 2; i < held.size(); ++i) {
+    held[i]();
+    consume_messages();
+  }
+  flush();
+  CAF_CHECK_EQUAL(data->handed_out, 20u);
+  CAF_CHECK_EQUAL(data->acked.size(), 20u);
+  CAF_CHECK_EQUAL(metrics->max_in_flight_seen.load(), 4u);
+}
+
+CAF_TEST(callbacks run in registration order and the ack follows the last) {
+  fill(3);
+  callbacks->add(record(1));
+  callbacks->add_async(hold()); // callback 2, asynchronous
+  callbacks->add(record(3));
+  start(options(1));
+  // One worker: entry 0 ran callback 1, then callback 2 started and holds it.
+  CAF_REQUIRE_EQUAL(ran.size(), 2u);
+  CAF_CHECK_EQUAL(ran[0], std::make_pair(std::string{"1000-0"}, 1));
+  CAF_CHECK_EQUAL(ran[1], std::make_pair(std::string{"1000-0"}, 0));
+  flush();
+  CAF_CHECK(data->acked.empty()); // not acked while callback 2 runs
+  CAF_CHECK_EQUAL(metrics->processed.load(), 0u);
+  for (size_t i = 0; i < 3; ++i) {
+    held.at(i)();
+    consume_messages();
+  }
+  flush();
+  std::vector<std::pair<std::string, int>> expected;
+  for (auto id : {"1000-0", "1001-0", "1002-0"})
+    for (int n : {1, 0, 3})
+      expected.emplace_back(id, n);
+  CAF_CHECK_EQUAL(ran, expected);
+  CAF_CHECK_EQUAL(data->acked, (std::vector<std::string>{"1000-0", "1001-0", "1002-0"}));
+}
+
+CAF_TEST(a failing callback nacks and its entry is never acked) {
+  fill(6);
+  callbacks->add([](const stream_entry& e) -> caf::error {
+    auto seq = std::stoi(*e.find("seq"));
+    if (seq == 1)
+      return make_error(sec::invalid_argument, "bad entry");
+    if (seq == 4)
+      throw std::runtime_error("boom");
+    return caf::none;
+  });
+  callbacks->add(record(2));
+  start(options(2));
+  flush();
+  CAF_CHECK_EQUAL(metrics->failed.load(), 2u);
+  CAF_CHECK_EQUAL(metrics->processed.load(), 4u);
+  auto acked = data->acked;
+  std::sort(acked.begin(), acked.end());
+  CAF_CHECK_EQUAL(acked, (std::vector<std::string>{"1000-0", "1002-0", "1003-0", "1005-0"}));
+  // The second callback never ran for the failed entries.
+  for (const auto& r : ran)
+    CAF_CHECK(r.first != "1001-0" && r.first != "1004-0");
+}
+
+CAF_TEST(acks are batched into one XACK per flush) {
+  fill(8);
+  callbacks->add(record(1));
+  auto opts = options(8);
+  opts.ack_batch = 100;
+  start(opts);
+  CAF_CHECK_EQUAL(ran.size(), 8u);
+  CAF_CHECK(data->commands("XACK").empty()); // waiting for the ack delay
+  flush();
+  auto xacks = data->commands("XACK");
+  CAF_REQUIRE_EQUAL(xacks.size(), 1u);
+  CAF_CHECK_EQUAL(xacks[0].argv.size(), 3u + 8u);
+  CAF_CHECK_EQUAL(metrics->acked.load(), 8u);
+}
+
+CAF_TEST(a full batch flushes without waiting) {
+  fill(8);
+  callbacks->add(record(1));
+  auto opts = options(8);
+  opts.ack_batch = 4;
+  start(opts);
+  auto xacks = data->commands("XACK");
+  CAF_REQUIRE_EQUAL(xacks.size(), 2u);
+  CAF_CHECK_EQUAL(xacks[0].argv.size(), 3u + 4u);
+  CAF_CHECK_EQUAL(xacks[1].argv.size(), 3u + 4u);
+}
+
+CAF_TEST(own pending entries are processed before new ones) {
+  data->backlog = {make_entry(1), make_entry(2), stream_entry{"1003-0", {}}, make_entry(4)};
+  for (uint64_t i = 10; i < 15; ++i)
+    data->fresh.push_back(make_entry(i));
+  callbacks->add(record(1));
+  start(options(8));
+  flush();
+  auto reads = data->commands("XREADGROUP");
+  CAF_REQUIRE_GREATER_OR_EQUAL(reads.size(), 3u);
+  CAF_CHECK_EQUAL(reads[0].argv.back(), "0");      // own pending first
+  CAF_CHECK_EQUAL(reads[1].argv.back(), "1004-0"); // cursor carried forward
+  CAF_CHECK_EQUAL(reads[2].argv.back(), ">");      // then new entries
+  CAF_CHECK(std::find(reads[0].argv.begin(), reads[0].argv.end(), "BLOCK") == reads[0].argv.end());
+  std::vector<std::string> order;
+  for (const auto& r : ran)
+    order.push_back(r.first);
+  CAF_CHECK_EQUAL(order, (std::vector<std::string>{"1001-0", "1002-0", "1004-0", "1010-0",
+                                                   "1011-0", "1012-0", "1013-0", "1014-0"}));
+  // The deleted entry is acked (it can never be delivered), not processed.
+  CAF_CHECK_EQUAL(metrics->deleted.load(), 1u);
+  CAF_CHECK(std::find(data->acked.begin(), data->acked.end(), "1003-0") != data->acked.end());
+  CAF_CHECK_EQUAL(data->acked.size(), 9u);
+}
+
+CAF_TEST(a blocked read waits for new entries) {
+  callbacks->add(record(1));
+  start(options(4));
+  CAF_CHECK(data->held.has_value());
+  CAF_CHECK(ran.empty());
+  fill(3);
+  push();
+  flush();
+  CAF_CHECK_EQUAL(ran.size(), 3u);
+  CAF_CHECK_EQUAL(data->acked.size(), 3u);
+}
+
+CAF_TEST(stop unblocks the read then finishes in-flight entries and flushes acks) {
+  fill(2);
+  callbacks->add_async(hold());
+  start(options(4));
+  CAF_CHECK_EQUAL(held.size(), 2u);
+  CAF_CHECK(data->held.has_value()); // a `>` read is blocked for more
+  caf::anon_send(reader, stop_atom::value);
+  consume_messages();
+  auto unblock = data->commands("CLIENT");
+  CAF_REQUIRE_EQUAL(unblock.size(), 1u);
+  CAF_CHECK_EQUAL(unblock[0].argv, (std::vector<std::string>{"CLIENT", "UNBLOCK", "42"}));
+  CAF_CHECK(!metrics->finished.load()); // two entries still in flight
+  held[0]();
+  held[1]();
+  consume_messages();
+  flush();
+  CAF_CHECK_EQUAL(data->acked.size(), 2u);
+  CAF_CHECK(metrics->finished.load());
+}
+
+CAF_TEST(after a reconnect the own pending list is read again without duplicates) {
+  fill(2);
+  callbacks->add_async(hold());
+  start(options(4));
+  CAF_REQUIRE_EQUAL(held.size(), 2u); // entries 0 and 1 in flight
+  CAF_REQUIRE(data->held.has_value());
+  // The connection dies under the blocked read; Redis had already assigned
+  // entry 5 to this consumer, but the reply never arrived.
+  data->backlog = {make_entry(0), make_entry(1), make_entry(5)};
+  caf::anon_send(reader, conn_down_atom::value, make_error(sec::connection_lost));
+  caf::anon_send(conn, drop_atom::value);
+  consume_messages();
+  caf::anon_send(reader, conn_up_atom::value, int64_t{43});
+  consume_messages();
+  std::vector<std::string> started;
+  for (const auto& r : ran)
+    started.push_back(r.first);
+  CAF_CHECK_EQUAL(started, (std::vector<std::string>{"1000-0", "1001-0", "1005-0"}));
+  for (auto& done : held)
+    done();
+  consume_messages();
+  flush();
+  auto acked = data->acked;
+  std::sort(acked.begin(), acked.end());
+  CAF_CHECK_EQUAL(acked, (std::vector<std::string>{"1000-0", "1001-0", "1005-0"}));
+}
+
+CAF_TEST(with a limit the reader reads that many entries and finishes) {
+  fill(10);
+  callbacks->add(record(1));
+  auto opts = options(4);
+  opts.limit = 7;
+  start(opts);
+  flush();
+  CAF_CHECK_EQUAL(data->handed_out, 7u);
+  CAF_CHECK_EQUAL(data->acked.size(), 7u);
+  CAF_CHECK(metrics->finished.load());
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
