@@ -54,6 +54,7 @@ struct reader_state {
   bool conn_lost = false;
 
   rill::backoff retry{100ms, 5s};
+  rill::backoff ack_retry{100ms, 5s};
   bool retry_armed = false;
   uint64_t retry_epoch = 0;
   bool failing = false;
@@ -290,6 +291,9 @@ void flush(reader_ptr self) {
       [self, ids, settle](redis_reply&) {
         auto& st = self->state;
         settle();
+        if (st.ack_retry.attempts() > 0)
+          spdlog::info("consumer {}: XACK works again", label(st));
+        st.ack_retry.reset();
         st.metrics->acked.fetch_add(ids->size(), std::memory_order_relaxed);
         check_done(self);
       },
@@ -298,14 +302,17 @@ void flush(reader_ptr self) {
         // be processed again after a restart.
         auto& st = self->state;
         settle();
-        spdlog::warn("consumer {}: XACK of {} IDs failed, will retry: {}", label(st),
-                     ids->size(), describe(err));
+        if (st.ack_retry.attempts() == 0)
+          spdlog::warn("consumer {}: XACK of {} IDs failed, retrying: {}", label(st),
+                       ids->size(), describe(err));
+        else
+          spdlog::debug("consumer {}: XACK of {} IDs failed again: {}", label(st),
+                        ids->size(), describe(err));
         st.acks.insert(st.acks.begin(), std::make_move_iterator(ids->begin()),
                        std::make_move_iterator(ids->end()));
         if (!st.flush_armed) {
           st.flush_armed = true;
-          self->delayed_send(self, std::max<caf::timespan>(st.opts.retry_min, st.opts.ack_delay),
-                             flush_atom::value);
+          self->delayed_send(self, st.ack_retry.next(), flush_atom::value);
         }
         check_done(self);
       });
@@ -373,6 +380,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
   st.metrics = std::move(metrics);
   st.metrics->consumer_name = st.opts.consumer;
   st.retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
+  st.ack_retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
   st.conn = make_connection(caf::actor{self});
   // Linked: the connection goes when the reader goes (its exit handler quits
   // on any exit reason), and a crashed connection takes the reader down.

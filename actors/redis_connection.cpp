@@ -117,7 +117,7 @@ void close_with(broker_ptr self, caf::error err) {
   st.reader.reset();
   auto pending_err = was_ready ? make_error(sec::connection_lost,
                                             "connection to redis " + st.endpoint
-                                              + " lost: " + describe(err))
+                                              + " lost (" + context_text(err) + ")")
                                : err;
   fail_all(self, pending_err);
   // First failure of a streak is worth a warning; repeats are debug noise.
@@ -266,7 +266,7 @@ bool admit(broker_ptr self, caf::response_promise& rp) {
   if (st.current == connection_state::phase::down) {
     rp.deliver(make_error(sec::redis_unavailable,
                           "redis " + st.endpoint + " is unavailable"
-                            + (st.last_error ? ": " + describe(st.last_error) : "")));
+                            + (st.last_error ? " (" + context_text(st.last_error) + ")" : "")));
     return false;
   }
   if (st.pending.size() >= st.opts.max_queued) {

@@ -44,6 +44,13 @@ sec code_of(const caf::error& err) {
   return static_cast<sec>(err.code());
 }
 
+std::string context_text(const caf::error& err) {
+  const auto& ctx = err.context();
+  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+    return ctx.get_as<std::string>(0);
+  return ctx.empty() ? std::string{} : caf::to_string(ctx);
+}
+
 std::string describe(const caf::error& err) {
   if (!err)
     return "no error";
@@ -56,11 +63,8 @@ std::string describe(const caf::error& err) {
     result = caf::to_string(err);
     return result;
   }
-  const auto& ctx = err.context();
-  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
-    result += ": " + ctx.get_as<std::string>(0);
-  else if (!ctx.empty())
-    result += ": " + caf::to_string(ctx);
+  if (auto text = context_text(err); !text.empty())
+    result += ": " + text;
   return result;
 }
 

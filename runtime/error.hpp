@@ -64,6 +64,10 @@ sec code_of(const caf::error& err);
 /// rill errors, CAF's own rendering otherwise.
 std::string describe(const caf::error& err);
 
+/// Returns the text an error carries (its context), without the code name;
+/// empty if none.
+std::string context_text(const caf::error& err);
+
 /// Maps the text of a Redis error reply to a rill error ("WRONGTYPE ..." ->
 /// `sec::wrong_type`, "NOGROUP ..." -> `sec::no_group`, ...; others
 /// `sec::reply_error`), keeping the text as context.

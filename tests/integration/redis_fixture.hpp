@@ -1,0 +1,82 @@
+#pragma once
+
+// Integration tests run against a real redis-server that each test starts on
+// a free loopback port (rill::local_redis) and that dies with the test process
+// even on a crash or a ctest timeout (PR_SET_PDEATHSIG).
+
+#include "runtime/blocking_client.hpp"
+#include "runtime/config.hpp"
+#include "runtime/error.hpp"
+#include "runtime/local_redis.hpp"
+#include "runtime/logging.hpp"
+
+#include <caf/test/unit_test.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rill::testing {
+
+struct redis_fixture {
+  std::optional<local_redis> server;
+
+  explicit redis_fixture(local_redis::options opts = {}) {
+    setup_logging("info");
+    auto s = local_redis::start(std::move(opts));
+    if (!s)
+      CAF_FAIL("cannot start redis-server: " << describe(s.error()));
+    server.emplace(std::move(*s));
+  }
+
+  /// A config pointed at the test's server.
+  void point(config& cfg) const {
+    cfg.redis.host = "127.0.0.1";
+    cfg.redis.port = server->port();
+    cfg.set("scheduler.max-threads", size_t{2});
+  }
+
+  blocking_client admin(const std::string& password = {}) const {
+    auto c = blocking_client::connect("127.0.0.1", server->port());
+    if (!c)
+      CAF_FAIL("admin connect: " << describe(c.error()));
+    if (!password.empty())
+      c->command({"AUTH", password});
+    return std::move(*c);
+  }
+
+  /// Runs a command on a fresh admin connection; fails the test on error.
+  redis_reply redis(const std::vector<std::string>& argv, const std::string& password = {}) const {
+    auto c = admin(password);
+    auto r = c.command(argv);
+    if (!r)
+      CAF_FAIL(argv.front() << ": " << describe(r.error()));
+    return std::move(*r);
+  }
+
+  /// XADDs seq = first..first+n-1 (pipelined).
+  void fill(const std::string& stream, uint64_t first, uint64_t n) const {
+    auto c = admin();
+    for (uint64_t i = first; i < first + n; ++i)
+      c.append({"XADD", stream, "*", "seq", std::to_string(i), "payload", "p"});
+    for (uint64_t i = 0; i < n; ++i)
+      if (!c.read_reply())
+        CAF_FAIL("XADD failed");
+  }
+
+  /// Number of entries pending in the group (XPENDING summary).
+  int64_t pending(const std::string& stream, const std::string& group) const {
+    return redis({"XPENDING", stream, group}).elements.at(0).integer;
+  }
+};
+
+/// A deadline for `runtime::run` predicates: a hung test fails instead of
+/// waiting for the ctest timeout.
+struct deadline {
+  std::chrono::steady_clock::time_point at;
+  explicit deadline(std::chrono::seconds s) : at(std::chrono::steady_clock::now() + s) {}
+  bool passed() const { return std::chrono::steady_clock::now() > at; }
+};
+
+} // namespace rill::testing

@@ -1,0 +1,232 @@
+#define CAF_SUITE spine
+#include "actors/load_generator.hpp"
+#include "redis_fixture.hpp"
+#include "runtime/runtime.hpp"
+#include "runtime/seq_checksum.hpp"
+
+#include <caf/test/unit_test.hpp>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+using namespace rill;
+using namespace rill::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+consumer_options consumer_for(const std::string& stream, uint32_t k, uint64_t limit) {
+  consumer_options opts;
+  opts.stream = stream;
+  opts.group = "g";
+  opts.consumer = "c1";
+  opts.max_in_flight = k;
+  opts.limit = limit;
+  return opts;
+}
+
+} // namespace
+
+CAF_TEST(roundtrip_100k) {
+  redis_fixture fx;
+  config cfg;
+  fx.point(cfg);
+  constexpr uint64_t n = 100'000;
+  std::atomic<uint64_t> checksum{0};
+  {
+    runtime rt{cfg};
+    auto& c = rt.add_consumer(consumer_for("orders", 64, n));
+    c.add([&](const stream_entry& e) {
+      checksum.fetch_add(seq_hash(*parse_seq(*e.find("seq"))));
+    });
+    rt.start();
+    load_plan plan;
+    plan.stream = "orders";
+    plan.count = n;
+    auto progress = std::make_shared<load_progress>();
+    spawn_load_generator(rt.system(), rt.producer(), plan, progress);
+    deadline limit{60s};
+    rt.run([&] { return rt.consumers_finished() || limit.passed(); });
+    CAF_CHECK_EQUAL(progress->produced.load(), n);
+    CAF_CHECK_EQUAL(c.metrics().processed.load(), n);
+    CAF_CHECK_EQUAL(c.metrics().acked.load(), n);
+    CAF_CHECK_LESS_OR_EQUAL(c.metrics().max_in_flight_seen.load(), 64u);
+  }
+  CAF_CHECK_EQUAL(checksum.load(), expected_checksum(n));
+  CAF_CHECK_EQUAL(fx.redis({"XLEN", "orders"}).integer, static_cast<int64_t>(n));
+  CAF_CHECK_EQUAL(fx.pending("orders", "g"), 0);
+}
+
+CAF_TEST(restart_processes_own_pending_first) {
+  redis_fixture fx;
+  fx.fill("jobs", 0, 50);
+  // A previous run of consumer c1 read 10 entries and died before acking.
+  fx.redis({"XGROUP", "CREATE", "jobs", "g", "0"});
+  auto earlier = fx.redis({"XREADGROUP", "GROUP", "g", "c1", "COUNT", "10", "STREAMS", "jobs", ">"});
+  std::vector<std::string> pending_ids;
+  for (auto& e : earlier.elements.at(0).elements.at(1).elements)
+    pending_ids.push_back(e.elements.at(0).str);
+  CAF_REQUIRE_EQUAL(pending_ids.size(), 10u);
+  CAF_REQUIRE_EQUAL(fx.pending("jobs", "g"), 10);
+  config cfg;
+  fx.point(cfg);
+  std::vector<std::string> order;
+  {
+    runtime rt{cfg};
+    auto& c = rt.add_consumer(consumer_for("jobs", 1, 50));
+    c.add([&](const stream_entry& e) { order.push_back(e.id); }); // one worker: no race
+    rt.start();
+    deadline limit{30s};
+    rt.run([&] { return rt.consumers_finished() || limit.passed(); });
+  }
+  CAF_REQUIRE_EQUAL(order.size(), 50u);
+  CAF_CHECK_EQUAL(std::vector<std::string>(order.begin(), order.begin() + 10), pending_ids);
+  CAF_CHECK_EQUAL(std::set<std::string>(order.begin(), order.end()).size(), 50u);
+  CAF_CHECK_EQUAL(fx.pending("jobs", "g"), 0);
+}
+
+CAF_TEST(redis_restart_mid_run_loses_nothing) {
+  local_redis::options opts;
+  opts.aof = true;
+  redis_fixture fx{opts};
+  constexpr uint64_t n = 30'000;
+  fx.fill("events", 0, n);
+  config cfg;
+  fx.point(cfg);
+  cfg.redis.reconnect_max = 500ms;
+  std::mutex mtx;
+  std::vector<uint32_t> seen(n, 0);
+  {
+    runtime rt{cfg};
+    auto& c = rt.add_consumer(consumer_for("events", 64, 0));
+    c.add([&](const stream_entry& e) {
+      std::this_thread::sleep_for(20us); // keep the run long enough to interrupt
+      std::lock_guard<std::mutex> guard{mtx};
+      ++seen.at(*parse_seq(*e.find("seq")));
+    });
+    rt.start();
+    deadline limit{60s};
+    bool restarted = false;
+    rt.run([&] {
+      if (!restarted && c.metrics().processed > n / 3) {
+        restarted = true;
+        fx.server->stop(); // SIGTERM: Redis flushes its AOF and exits
+        std::this_thread::sleep_for(2s);
+        CAF_CHECK(!c.metrics().last_error().empty()); // the reader noticed
+        if (auto err = fx.server->restart())
+          CAF_FAIL("restart: " << describe(err));
+      }
+      return (restarted && fx.pending("events", "g") == 0
+              && c.metrics().processed >= n)
+             || limit.passed();
+    });
+    CAF_CHECK(restarted);
+    CAF_CHECK(c.metrics().last_error().empty()); // recovered
+  }
+  auto missing = std::count(seen.begin(), seen.end(), 0u);
+  CAF_CHECK_EQUAL(missing, 0);
+  CAF_CHECK_EQUAL(fx.pending("events", "g"), 0);
+}
+
+CAF_TEST(binary_values_round_trip) {
+  redis_fixture fx;
+  config cfg;
+  fx.point(cfg);
+  std::string nul_value("a\0b\0\xff\r\n", 7);
+  std::string big(1 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i)
+    big[i] = static_cast<char>((i * 7919) % 256);
+  std::vector<stream_entry> got;
+  std::mutex mtx;
+  {
+    runtime rt{cfg};
+    auto& c = rt.add_consumer(consumer_for("bin", 4, 2));
+    c.add([&](const stream_entry& e) {
+      std::lock_guard<std::mutex> guard{mtx};
+      got.push_back(e);
+    });
+    rt.start();
+    auto id1 = rt.xadd("bin", {std::string("k\0ey", 4), nul_value});
+    auto id2 = rt.xadd("bin", {"big", big});
+    CAF_REQUIRE(id1);
+    CAF_REQUIRE(id2);
+    deadline limit{30s};
+    rt.run([&] { return rt.consumers_finished() || limit.passed(); });
+  }
+  CAF_REQUIRE_EQUAL(got.size(), 2u);
+  std::sort(got.begin(), got.end(),
+            [](const stream_entry& x, const stream_entry& y) { return compare_ids(x.id, y.id) < 0; });
+  CAF_CHECK(got[0].fields == (std::vector<std::string>{std::string("k\0ey", 4), nul_value}));
+  CAF_REQUIRE(got[1].find("big") != nullptr);
+  CAF_CHECK_EQUAL(got[1].find("big")->size(), big.size());
+  CAF_CHECK(*got[1].find("big") == big);
+  CAF_CHECK_EQUAL(fx.pending("bin", "g"), 0);
+}
+
+CAF_TEST(wrong_type_key_fails_alone) {
+  redis_fixture fx;
+  fx.redis({"SET", "not-a-stream", "just a string"});
+  fx.fill("good", 0, 1000);
+  config cfg;
+  fx.point(cfg);
+  runtime rt{cfg};
+  auto& bad = rt.add_consumer(consumer_for("not-a-stream", 8, 0));
+  bad.add([](const stream_entry&) {});
+  auto& good = rt.add_consumer(consumer_for("good", 8, 1000));
+  good.add([](const stream_entry&) {});
+  rt.start();
+  deadline limit{30s};
+  rt.run([&] { return good.metrics().finished || limit.passed(); });
+  CAF_CHECK_EQUAL(good.metrics().processed.load(), 1000u);
+  CAF_CHECK_EQUAL(fx.pending("good", "g"), 0);
+  auto err = bad.metrics().last_error();
+  CAF_CHECK_NOT_EQUAL(err.find("rill::sec::wrong_type"), std::string::npos);
+  CAF_CHECK_NOT_EQUAL(err.find("WRONGTYPE"), std::string::npos);
+  CAF_CHECK(!bad.metrics().finished);
+  CAF_CHECK_EQUAL(fx.redis({"GET", "not-a-stream"}).str, "just a string"); // untouched
+}
+
+CAF_TEST(wrong_password_is_clear_and_secret) {
+  const std::string real = "real-secret-42";
+  const std::string wrong = "wrong-secret-77";
+  local_redis::options opts;
+  opts.password = real;
+  redis_fixture fx{opts};
+  std::ostringstream captured;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(captured);
+  spdlog::default_logger()->sinks().push_back(sink);
+  spdlog::default_logger()->set_level(spdlog::level::debug);
+  config cfg;
+  fx.point(cfg);
+  cfg.redis.password = wrong;
+  {
+    runtime rt{cfg};
+    auto& c = rt.add_consumer(consumer_for("s", 2, 0));
+    c.add([](const stream_entry&) {});
+    rt.start();
+    deadline limit{10s};
+    rt.run([&] { return !c.metrics().last_error().empty() || limit.passed(); });
+    auto err = c.metrics().last_error();
+    CAF_CHECK_NOT_EQUAL(err.find("auth_failed"), std::string::npos);
+    CAF_CHECK_NOT_EQUAL(err.find("WRONGPASS"), std::string::npos);
+    auto id = rt.xadd("s", {"f", "v"});
+    CAF_REQUIRE(!id);
+    auto code = code_of(id.error());
+    CAF_CHECK(code == sec::auth_failed || code == sec::redis_unavailable);
+    CAF_CHECK_EQUAL(describe(id.error()).find(wrong), std::string::npos);
+    CAF_CHECK_EQUAL(err.find(wrong), std::string::npos);
+  }
+  spdlog::default_logger()->flush();
+  spdlog::default_logger()->sinks().pop_back();
+  spdlog::default_logger()->set_level(spdlog::level::info);
+  auto log = captured.str();
+  CAF_CHECK_NOT_EQUAL(log.find("WRONGPASS"), std::string::npos);
+  CAF_CHECK_EQUAL(log.find(wrong), std::string::npos);
+  CAF_CHECK_EQUAL(log.find(real), std::string::npos);
+}
