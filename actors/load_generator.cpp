@@ -64,8 +64,9 @@ void pump(generator_ptr self);
 void send_batch(generator_ptr self, uint64_t first, uint64_t n) {
   auto& st = self->state;
   ++st.in_flight;
-  self->request(st.producer, std::chrono::seconds{30}, xadd_atom::value, st.plan.stream,
-                make_batch(st, first, n))
+  self
+    ->request(st.producer, std::chrono::seconds{30}, xadd_atom::value, st.plan.stream,
+              make_batch(st, first, n))
     .then(
       [self, n](std::vector<std::string>&) {
         auto& st = self->state;

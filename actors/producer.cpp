@@ -72,8 +72,8 @@ void start(producer_ptr self, job j) {
         ids.reserve(replies.size());
         for (auto& r : replies) {
           if (r.is_error()) {
-            rp.deliver(make_error(sec::reply_error, "XADD failed for " + std::to_string(
-                                                      replies.size() - ids.size())
+            rp.deliver(make_error(sec::reply_error, "XADD failed for "
+                                                      + std::to_string(replies.size() - ids.size())
                                                       + " of " + std::to_string(replies.size())
                                                       + " entries: " + r.str));
             next(self);
@@ -100,9 +100,9 @@ void submit(producer_ptr self, job j) {
   } else if (st.queue.size() < st.opts.max_queued) {
     st.queue.emplace_back(std::move(j));
   } else {
-    j.promise.deliver(make_error(sec::backpressure,
-                                 "producer has " + std::to_string(st.queue.size())
-                                   + " requests queued; slow down"));
+    j.promise.deliver(make_error(sec::backpressure, "producer has "
+                                                      + std::to_string(st.queue.size())
+                                                      + " requests queued; slow down"));
   }
 }
 

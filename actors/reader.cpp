@@ -67,6 +67,12 @@ struct reader_state {
 
 using reader_ptr = caf::stateful_actor<reader_state>*;
 
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::steady_clock::now().time_since_epoch())
+    .count();
+}
+
 std::string label(const reader_state& st) {
   return st.opts.stream + "/" + st.opts.group + "/" + st.opts.consumer;
 }
@@ -104,8 +110,8 @@ void recovered(reader_ptr self) {
 void setup(reader_ptr self) {
   auto& st = self->state;
   st.request_outstanding = true;
-  auto cmd = make_command({"XGROUP", "CREATE", st.opts.stream, st.opts.group,
-                           st.opts.start_id, "MKSTREAM"});
+  auto cmd = make_command(
+    {"XGROUP", "CREATE", st.opts.stream, st.opts.group, st.opts.start_id, "MKSTREAM"});
   self->request(st.conn, st.opts.request_timeout, std::move(cmd))
     .then(
       [self](redis_reply&) {
@@ -139,7 +145,8 @@ void dispatch(reader_ptr self, stream_entry&& entry) {
   s.busy = true;
   s.id = entry.id;
   ++st.busy;
-  st.metrics->delivered.fetch_add(1, std::memory_order_relaxed);
+  if (st.metrics->delivered.fetch_add(1, std::memory_order_relaxed) == 0)
+    st.metrics->first_delivery_ns = steady_ns();
   st.metrics->in_flight.store(st.busy, std::memory_order_relaxed);
   if (st.busy > st.metrics->max_in_flight_seen.load(std::memory_order_relaxed))
     st.metrics->max_in_flight_seen.store(st.busy, std::memory_order_relaxed);
@@ -225,8 +232,8 @@ void read(reader_ptr self, uint64_t count) {
   if (live) {
     // Only a `>` read blocks; a read of own pending entries (`0`) ignores
     // BLOCK, so looping on it with nothing to read would spin.
-    cmd.arg("BLOCK").arg(std::to_string(
-      std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.block).count()));
+    cmd.arg("BLOCK").arg(
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.block).count()));
     cmd.blocks_for = st.opts.block;
   }
   cmd.arg("STREAMS").arg(st.opts.stream).arg(live ? ">" : st.backlog_cursor);
@@ -295,6 +302,7 @@ void flush(reader_ptr self) {
           spdlog::info("consumer {}: XACK works again", label(st));
         st.ack_retry.reset();
         st.metrics->acked.fetch_add(ids->size(), std::memory_order_relaxed);
+        st.metrics->ack_batches.fetch_add(1, std::memory_order_relaxed);
         check_done(self);
       },
       [self, ids, settle](caf::error& err) {
@@ -303,11 +311,11 @@ void flush(reader_ptr self) {
         auto& st = self->state;
         settle();
         if (st.ack_retry.attempts() == 0)
-          spdlog::warn("consumer {}: XACK of {} IDs failed, retrying: {}", label(st),
-                       ids->size(), describe(err));
+          spdlog::warn("consumer {}: XACK of {} IDs failed, retrying: {}", label(st), ids->size(),
+                       describe(err));
         else
-          spdlog::debug("consumer {}: XACK of {} IDs failed again: {}", label(st),
-                        ids->size(), describe(err));
+          spdlog::debug("consumer {}: XACK of {} IDs failed again: {}", label(st), ids->size(),
+                        describe(err));
         st.acks.insert(st.acks.begin(), std::make_move_iterator(ids->begin()),
                        std::make_move_iterator(ids->end()));
         if (!st.flush_armed) {
@@ -362,10 +370,10 @@ void stop(reader_ptr self) {
   // A blocked `>` read would hold the stop for up to BLOCK; unblock it (its
   // reply is nil, or entries that arrived meanwhile, which still get
   // processed).
-  if (st.request_outstanding && st.current == reader_state::phase::live
-      && st.conn_client_id >= 0)
-    self->request(st.commands, st.opts.request_timeout,
-                  make_command({"CLIENT", "UNBLOCK", std::to_string(st.conn_client_id)}))
+  if (st.request_outstanding && st.current == reader_state::phase::live && st.conn_client_id >= 0)
+    self
+      ->request(st.commands, st.opts.request_timeout,
+                make_command({"CLIENT", "UNBLOCK", std::to_string(st.conn_client_id)}))
       .then([](redis_reply&) {}, [](caf::error&) {});
   check_done(self);
 }
@@ -385,7 +393,10 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
   // Linked: the connection goes when the reader goes (its exit handler quits
   // on any exit reason), and a crashed connection takes the reader down.
   self->link_to(st.conn);
-  self->attach_functor([m = st.metrics] { m->finished = true; });
+  self->attach_functor([m = st.metrics] {
+    m->finished_ns = steady_ns();
+    m->finished = true;
+  });
   setup(self);
   self->set_down_handler([self](const caf::down_msg& msg) {
     auto& st = self->state;

@@ -115,10 +115,10 @@ void close_with(broker_ptr self, caf::error err) {
   st.current = connection_state::phase::down;
   self->close(st.hdl);
   st.reader.reset();
-  auto pending_err = was_ready ? make_error(sec::connection_lost,
-                                            "connection to redis " + st.endpoint
-                                              + " lost (" + context_text(err) + ")")
-                               : err;
+  auto pending_err = was_ready
+                       ? make_error(sec::connection_lost, "connection to redis " + st.endpoint
+                                                            + " lost (" + context_text(err) + ")")
+                       : err;
   fail_all(self, pending_err);
   // First failure of a streak is worth a warning; repeats are debug noise.
   if (st.retry.attempts() == 0)
@@ -174,8 +174,8 @@ void connect(broker_ptr self) {
   auto fd = ::socket(st.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     st.current = connection_state::phase::connecting;
-    close_with(self, make_error(sec::connect_failed,
-                                std::string{"socket(): "} + std::strerror(errno)));
+    close_with(self,
+               make_error(sec::connect_failed, std::string{"socket(): "} + std::strerror(errno)));
     return;
   }
   int one = 1;
@@ -189,8 +189,7 @@ void connect(broker_ptr self) {
     auto reason = std::string{std::strerror(errno)};
     ::close(fd);
     st.current = connection_state::phase::connecting;
-    close_with(self, make_error(sec::connect_failed,
-                                "connect to " + st.endpoint + ": " + reason));
+    close_with(self, make_error(sec::connect_failed, "connect to " + st.endpoint + ": " + reason));
     return;
   }
   st.hdl = self->add_scribe(fd);
@@ -209,9 +208,8 @@ void on_handshake_reply(broker_ptr self, pending_request& req, redis_reply& repl
     // e.g. "WRONGPASS invalid username-password pair": Redis never echoes the
     // password, so the text is safe to show.
     auto err = error_from_reply(reply.str);
-    close_with(self, make_error(code_of(err),
-                                "handshake with redis " + st.endpoint + " failed ("
-                                  + req.name + "): " + reply.str));
+    close_with(self, make_error(code_of(err), "handshake with redis " + st.endpoint + " failed ("
+                                                + req.name + "): " + reply.str));
     return;
   }
   if (reply.type != redis_reply::kind::integer)
@@ -219,8 +217,7 @@ void on_handshake_reply(broker_ptr self, pending_request& req, redis_reply& repl
   // CLIENT ID: the handshake is complete.
   st.current = connection_state::phase::ready;
   if (!st.ever_connected || st.retry.attempts() > 0)
-    spdlog::info("redis {}: connected{}", st.endpoint,
-                 st.ever_connected ? " again" : "");
+    spdlog::info("redis {}: connected{}", st.endpoint, st.ever_connected ? " again" : "");
   st.ever_connected = true;
   st.retry.reset();
   st.last_error = caf::none;
@@ -231,8 +228,7 @@ void on_handshake_reply(broker_ptr self, pending_request& req, redis_reply& repl
 void on_reply(broker_ptr self, redis_reply& reply) {
   auto& st = self->state;
   if (st.pending.empty()) {
-    close_with(self, make_error(sec::protocol_error,
-                                "unsolicited reply: " + to_string(reply)));
+    close_with(self, make_error(sec::protocol_error, "unsolicited reply: " + to_string(reply)));
     return;
   }
   auto& req = st.pending.front();
@@ -264,16 +260,19 @@ void on_reply(broker_ptr self, redis_reply& reply) {
 bool admit(broker_ptr self, caf::response_promise& rp) {
   auto& st = self->state;
   if (st.current == connection_state::phase::down) {
-    rp.deliver(make_error(sec::redis_unavailable,
-                          "redis " + st.endpoint + " is unavailable"
-                            + (st.last_error ? " (" + context_text(st.last_error) + ")" : "")));
+    // A rejected password will not fix itself by waiting: say so, rather
+    // than a generic "unavailable".
+    auto code = code_of(st.last_error);
+    if (code != sec::auth_failed && code != sec::no_permission)
+      code = sec::redis_unavailable;
+    rp.deliver(
+      make_error(code, "redis " + st.endpoint + " is unavailable"
+                         + (st.last_error ? " (" + context_text(st.last_error) + ")" : "")));
     return false;
   }
   if (st.pending.size() >= st.opts.max_queued) {
-    rp.deliver(make_error(sec::backpressure, "more than "
-                                               + std::to_string(st.opts.max_queued)
-                                               + " requests pending at redis "
-                                               + st.endpoint));
+    rp.deliver(make_error(sec::backpressure, "more than " + std::to_string(st.opts.max_queued)
+                                               + " requests pending at redis " + st.endpoint));
     return false;
   }
   return true;
@@ -353,8 +352,7 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
       if (msg.handle != st.hdl)
         return;
       close_with(self, st.current == connection_state::phase::connecting
-                         ? make_error(sec::connect_failed,
-                                      "cannot connect to redis " + st.endpoint)
+                         ? make_error(sec::connect_failed, "cannot connect to redis " + st.endpoint)
                          : make_error(sec::connection_lost,
                                       "redis " + st.endpoint + " closed the connection"));
     },
@@ -365,9 +363,9 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
         return;
       auto& front = st.pending.front();
       if (front.deadline <= clock_type::now()) {
-        close_with(self, make_error(sec::request_timeout,
-                                    "no reply to " + front.name + " from redis "
-                                      + st.endpoint + " in time"));
+        close_with(self,
+                   make_error(sec::request_timeout, "no reply to " + front.name + " from redis "
+                                                      + st.endpoint + " in time"));
         return;
       }
       arm_tick(self);
@@ -375,9 +373,13 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
     [self](deadline_atom, uint64_t attempt) {
       auto& st = self->state;
       if (attempt == st.attempt && st.current == connection_state::phase::connecting)
-        close_with(self, make_error(sec::connect_failed,
-                                    "no connection to redis " + st.endpoint + " within "
-                                      + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.connect_timeout).count()) + " ms"));
+        close_with(
+          self, make_error(sec::connect_failed,
+                           "no connection to redis " + st.endpoint + " within "
+                             + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                st.opts.connect_timeout)
+                                                .count())
+                             + " ms"));
     },
     [self](reconnect_atom) {
       if (self->state.current == connection_state::phase::down)
@@ -388,8 +390,7 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
 
 } // namespace
 
-caf::actor spawn_redis_connection(caf::actor_system& sys, redis_options opts,
-                                  caf::actor listener) {
+caf::actor spawn_redis_connection(caf::actor_system& sys, redis_options opts, caf::actor listener) {
   return sys.middleman().spawn_broker(connection, std::move(opts), std::move(listener));
 }
 

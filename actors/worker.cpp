@@ -29,8 +29,7 @@ struct worker_state {
 using worker_ptr = caf::stateful_actor<worker_state>*;
 
 caf::error failure(size_t index, std::string what) {
-  return make_error(sec::callback_failed,
-                    "callback #" + std::to_string(index + 1) + ": " + what);
+  return make_error(sec::callback_failed, "callback #" + std::to_string(index + 1) + ": " + what);
 }
 
 void finish(worker_ptr self, caf::error err) {
@@ -51,9 +50,8 @@ void run_callbacks(worker_ptr self) {
     try {
       if (cb.sync) {
         if (auto err = cb.sync(st.entry)) {
-          finish(self, code_of(err) == sec::callback_failed
-                         ? std::move(err)
-                         : failure(st.index, describe(err)));
+          finish(self, code_of(err) == sec::callback_failed ? std::move(err)
+                                                            : failure(st.index, describe(err)));
           return;
         }
         continue;

@@ -16,7 +16,6 @@ namespace rill {
 /// when the reader goes down. With `detached`, it runs on its own thread, for
 /// callbacks that block.
 caf::actor spawn_worker(caf::actor_system& sys, caf::actor reader,
-                        std::shared_ptr<const callback_list> callbacks,
-                        bool detached = false);
+                        std::shared_ptr<const callback_list> callbacks, bool detached = false);
 
 } // namespace rill

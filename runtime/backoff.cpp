@@ -5,8 +5,8 @@
 
 namespace rill {
 
-backoff::backoff(caf::timespan min, caf::timespan max) noexcept
-  : min_(min), max_(std::max(min, max)) {
+backoff::backoff(caf::timespan min, caf::timespan max) noexcept :
+  min_(min), max_(std::max(min, max)) {
   // nop
 }
 

@@ -11,17 +11,26 @@ namespace {
 redis_reply convert(const redisReply* r) {
   redis_reply out;
   switch (r->type) {
-    case REDIS_REPLY_STRING: out = redis_reply::string({r->str, r->len}); break;
-    case REDIS_REPLY_STATUS: out = redis_reply::status({r->str, r->len}); break;
-    case REDIS_REPLY_ERROR: out = redis_reply::error({r->str, r->len}); break;
-    case REDIS_REPLY_INTEGER: out = redis_reply::number(r->integer); break;
+    case REDIS_REPLY_STRING:
+      out = redis_reply::string({r->str, r->len});
+      break;
+    case REDIS_REPLY_STATUS:
+      out = redis_reply::status({r->str, r->len});
+      break;
+    case REDIS_REPLY_ERROR:
+      out = redis_reply::error({r->str, r->len});
+      break;
+    case REDIS_REPLY_INTEGER:
+      out = redis_reply::number(r->integer);
+      break;
     case REDIS_REPLY_ARRAY:
       out.type = redis_reply::kind::array;
       out.elements.reserve(r->elements);
       for (size_t i = 0; i < r->elements; ++i)
         out.elements.emplace_back(convert(r->element[i]));
       break;
-    default: break; // nil
+    default:
+      break; // nil
   }
   return out;
 }

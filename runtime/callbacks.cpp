@@ -6,8 +6,8 @@
 
 namespace rill {
 
-completion::completion(caf::actor worker, uint64_t seq)
-  : worker_(std::move(worker)), seq_(seq), fired_(std::make_shared<std::atomic<bool>>(false)) {
+completion::completion(caf::actor worker, uint64_t seq) :
+  worker_(std::move(worker)), seq_(seq), fired_(std::make_shared<std::atomic<bool>>(false)) {
   // nop
 }
 

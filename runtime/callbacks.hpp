@@ -51,7 +51,7 @@ using async_callback = std::function<void(const stream_entry&, async_context ctx
 class callback_list {
 public:
   struct callback {
-    sync_callback sync;   // exactly one of sync / async is set
+    sync_callback sync; // exactly one of sync / async is set
     async_callback async;
   };
 

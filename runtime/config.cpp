@@ -4,8 +4,8 @@
 #include "runtime/messages.hpp"
 
 #include <caf/config_option_set.hpp>
-#include <caf/io/middleman.hpp>
 #include <caf/config_value.hpp>
+#include <caf/io/middleman.hpp>
 #include <caf/settings.hpp>
 
 #include <spdlog/common.h>
@@ -54,8 +54,7 @@ config::config() {
     .add(producer.maxlen, "maxlen", "XADD MAXLEN ~ N (0: no trimming)")
     .add(producer.max_in_flight, "max-in-flight", "XADD requests outstanding")
     .add(producer.max_queued, "max-queued", "XADD requests queued before backpressure");
-  opt_group{custom_options_, "log"}.add(log_level, "level",
-                                        "trace, debug, info, warn, error, off");
+  opt_group{custom_options_, "log"}.add(log_level, "level", "trace, debug, info, warn, error, off");
   register_message_types(*this);
 }
 
@@ -86,8 +85,7 @@ std::vector<std::string> join_flag_values(const caf::config_option_set& opts,
 }
 
 // CAF accepts any key in the config file; a typo there must not be ignored.
-caf::error reject_unknown_keys(const caf::config_option_set& opts,
-                               const caf::settings& content) {
+caf::error reject_unknown_keys(const caf::config_option_set& opts, const caf::settings& content) {
   for (const auto& [key, value] : content) {
     if (auto dict = caf::get_if<caf::settings>(&value)) {
       for (const auto& kv : *dict)
@@ -138,8 +136,7 @@ caf::error config::load(std::vector<std::string> args) {
 caf::error parse_address(const std::string& address, std::string& host, uint16_t& port) {
   auto colon = address.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == address.size())
-    return make_error(sec::invalid_config,
-                      "--redis: expected HOST:PORT, got '" + address + "'");
+    return make_error(sec::invalid_config, "--redis: expected HOST:PORT, got '" + address + "'");
   auto h = address.substr(0, colon);
   if (h.size() > 2 && h.front() == '[' && h.back() == ']')
     h = h.substr(1, h.size() - 2);

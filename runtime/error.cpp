@@ -8,23 +8,40 @@ namespace rill {
 
 std::string to_string(sec code) {
   switch (code) {
-    case sec::none: return "none";
-    case sec::redis_unavailable: return "redis_unavailable";
-    case sec::connect_failed: return "connect_failed";
-    case sec::connection_lost: return "connection_lost";
-    case sec::request_timeout: return "request_timeout";
-    case sec::auth_failed: return "auth_failed";
-    case sec::reply_error: return "reply_error";
-    case sec::wrong_type: return "wrong_type";
-    case sec::no_group: return "no_group";
-    case sec::no_permission: return "no_permission";
-    case sec::protocol_error: return "protocol_error";
-    case sec::unexpected_reply: return "unexpected_reply";
-    case sec::backpressure: return "backpressure";
-    case sec::invalid_config: return "invalid_config";
-    case sec::invalid_argument: return "invalid_argument";
-    case sec::callback_failed: return "callback_failed";
-    case sec::stopped: return "stopped";
+    case sec::none:
+      return "none";
+    case sec::redis_unavailable:
+      return "redis_unavailable";
+    case sec::connect_failed:
+      return "connect_failed";
+    case sec::connection_lost:
+      return "connection_lost";
+    case sec::request_timeout:
+      return "request_timeout";
+    case sec::auth_failed:
+      return "auth_failed";
+    case sec::reply_error:
+      return "reply_error";
+    case sec::wrong_type:
+      return "wrong_type";
+    case sec::no_group:
+      return "no_group";
+    case sec::no_permission:
+      return "no_permission";
+    case sec::protocol_error:
+      return "protocol_error";
+    case sec::unexpected_reply:
+      return "unexpected_reply";
+    case sec::backpressure:
+      return "backpressure";
+    case sec::invalid_config:
+      return "invalid_config";
+    case sec::invalid_argument:
+      return "invalid_argument";
+    case sec::callback_failed:
+      return "callback_failed";
+    case sec::stopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -69,7 +86,9 @@ std::string describe(const caf::error& err) {
 }
 
 caf::error error_from_reply(const std::string& text) {
-  auto starts = [&](const char* prefix) { return text.rfind(prefix, 0) == 0; };
+  auto starts = [&](const char* prefix) {
+    return text.rfind(prefix, 0) == 0;
+  };
   if (starts("WRONGTYPE"))
     return make_error(sec::wrong_type, text);
   if (starts("NOGROUP"))

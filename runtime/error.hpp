@@ -74,4 +74,3 @@ std::string context_text(const caf::error& err);
 caf::error error_from_reply(const std::string& text);
 
 } // namespace rill
-

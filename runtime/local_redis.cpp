@@ -60,11 +60,21 @@ caf::expected<local_redis> local_redis::start(options opts) {
 }
 
 caf::error local_redis::launch() {
-  std::vector<std::string> args{"redis-server", "--port", std::to_string(port_),
-                                "--bind", "127.0.0.1", "--dir", dir_,
-                                "--save", "", "--daemonize", "no",
-                                "--logfile", dir_ + "/redis.log",
-                                "--appendonly", opts_.aof ? "yes" : "no"};
+  std::vector<std::string> args{"redis-server",
+                                "--port",
+                                std::to_string(port_),
+                                "--bind",
+                                "127.0.0.1",
+                                "--dir",
+                                dir_,
+                                "--save",
+                                "",
+                                "--daemonize",
+                                "no",
+                                "--logfile",
+                                dir_ + "/redis.log",
+                                "--appendonly",
+                                opts_.aof ? "yes" : "no"};
   if (opts_.aof) {
     args.insert(args.end(), {"--appendfsync", "always"});
   }
@@ -96,8 +106,7 @@ caf::error local_redis::launch() {
       pid_ = -1;
       return make_error(sec::connect_failed,
                         "redis-server exited at start (port " + std::to_string(port_)
-                          + " taken, or redis-server not installed); log: " + dir_
-                          + "/redis.log");
+                          + " taken, or redis-server not installed); log: " + dir_ + "/redis.log");
     }
     if (auto c = blocking_client::connect("127.0.0.1", port_, std::chrono::milliseconds{200})) {
       std::vector<std::string> ping{"PING"};
@@ -112,9 +121,8 @@ caf::error local_redis::launch() {
   return make_error(sec::connect_failed, "redis-server did not answer within 10 s");
 }
 
-local_redis::local_redis(local_redis&& other) noexcept
-  : opts_(std::move(other.opts_)), dir_(std::move(other.dir_)), port_(other.port_),
-    pid_(other.pid_) {
+local_redis::local_redis(local_redis&& other) noexcept :
+  opts_(std::move(other.opts_)), dir_(std::move(other.dir_)), port_(other.port_), pid_(other.pid_) {
   other.pid_ = -1;
   other.dir_.clear();
 }

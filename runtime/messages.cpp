@@ -12,9 +12,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   // Errors of category "rill" print as "rill::sec::<name>: <context>".
   cfg.add_error_category(caf::atom("rill"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
-                           auto err = ctx.empty()
-                                        ? make_error(static_cast<sec>(code))
-                                        : caf::error{code, caf::atom("rill"), ctx};
+                           auto err = ctx.empty() ? make_error(static_cast<sec>(code))
+                                                  : caf::error{code, caf::atom("rill"), ctx};
                            return describe(err);
                          });
 }

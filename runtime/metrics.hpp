@@ -21,6 +21,8 @@ struct consumer_metrics {
   std::atomic<uint64_t> processed{0};
   /// Entries with a failed callback (nacks); they stay pending.
   std::atomic<uint64_t> failed{0};
+  /// XACK commands confirmed.
+  std::atomic<uint64_t> ack_batches{0};
   /// IDs confirmed by XACK replies.
   std::atomic<uint64_t> acked{0};
   /// Pending IDs whose entry was deleted from the stream (acked, never delivered).
@@ -31,6 +33,10 @@ struct consumer_metrics {
   std::atomic<uint32_t> max_in_flight_seen{0};
   /// Set when the reader has stopped (limit reached, stop, or failure).
   std::atomic<bool> finished{false};
+  /// steady_clock time (ns since its epoch) of the first delivery and of the
+  /// reader's end; 0 until then.
+  std::atomic<int64_t> first_delivery_ns{0};
+  std::atomic<int64_t> finished_ns{0};
 
   /// The consumer name in use (set once at start).
   std::string consumer_name;

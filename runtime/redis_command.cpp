@@ -28,8 +28,7 @@ void encode(const redis_command& cmd, std::vector<char>& buf) {
     lens.push_back(a.size());
   }
   char* out = nullptr;
-  int len = redisFormatCommandArgv(&out, static_cast<int>(ptrs.size()), ptrs.data(),
-                                   lens.data());
+  int len = redisFormatCommandArgv(&out, static_cast<int>(ptrs.size()), ptrs.data(), lens.data());
   if (len < 0 || out == nullptr)
     throw std::bad_alloc();
   buf.insert(buf.end(), out, out + len);

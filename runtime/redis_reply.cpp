@@ -38,8 +38,7 @@ redis_reply redis_reply::array(std::vector<redis_reply> elements) {
 }
 
 bool operator==(const redis_reply& x, const redis_reply& y) {
-  return x.type == y.type && x.integer == y.integer && x.str == y.str
-         && x.elements == y.elements;
+  return x.type == y.type && x.integer == y.integer && x.str == y.str && x.elements == y.elements;
 }
 
 namespace {
@@ -47,9 +46,15 @@ namespace {
 void render(const redis_reply& x, std::string& out) {
   constexpr size_t max_len = 64;
   switch (x.type) {
-    case redis_reply::kind::nil: out += "nil"; break;
-    case redis_reply::kind::integer: out += std::to_string(x.integer); break;
-    case redis_reply::kind::status: out += '+'; [[fallthrough]];
+    case redis_reply::kind::nil:
+      out += "nil";
+      break;
+    case redis_reply::kind::integer:
+      out += std::to_string(x.integer);
+      break;
+    case redis_reply::kind::status:
+      out += '+';
+      [[fallthrough]];
     case redis_reply::kind::error:
       if (x.type == redis_reply::kind::error)
         out += '-';

@@ -44,8 +44,7 @@ std::string to_string(const redis_reply& x);
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, redis_reply& x) {
-  return f(caf::meta::type_name("rill::redis_reply"), x.type, x.integer, x.str,
-           x.elements);
+  return f(caf::meta::type_name("rill::redis_reply"), x.type, x.integer, x.str, x.elements);
 }
 
 } // namespace rill

@@ -22,9 +22,15 @@ redis_reply* slot_for(const redisReadTask* task) {
 void* create_string(const redisReadTask* task, char* str, size_t len) {
   auto* r = slot_for(task);
   switch (task->type) {
-    case REDIS_REPLY_ERROR: r->type = redis_reply::kind::error; break;
-    case REDIS_REPLY_STATUS: r->type = redis_reply::kind::status; break;
-    default: r->type = redis_reply::kind::string; break;
+    case REDIS_REPLY_ERROR:
+      r->type = redis_reply::kind::error;
+      break;
+    case REDIS_REPLY_STATUS:
+      r->type = redis_reply::kind::status;
+      break;
+    default:
+      r->type = redis_reply::kind::string;
+      break;
   }
   r->str.assign(str, len);
   return r;

@@ -121,8 +121,11 @@ int runtime::run(const std::function<bool()>& done, const std::function<void()>&
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(tick).count();
-  timespec wait{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  // Completion is checked every 5 ms (so callers measure the end precisely);
+  // `on_tick` runs every `tick`.
+  constexpr auto poll = std::chrono::milliseconds{5};
+  const timespec wait{0, std::chrono::nanoseconds{poll}.count()};
+  auto next_tick = std::chrono::steady_clock::now() + tick;
   for (;;) {
     if (interrupted_ ? consumers_finished() || consumers_.empty()
                      : (done ? done() : consumers_finished()))
@@ -136,10 +139,11 @@ int runtime::run(const std::function<bool()>& done, const std::function<void()>&
       spdlog::info("{}: stopping (finishing in-flight entries, flushing acks)", strsignal(sig));
       interrupted_ = true;
       stop();
-      wait = timespec{0, 10'000'000}; // notice the end of the stop promptly
     }
-    if (on_tick)
+    if (on_tick && std::chrono::steady_clock::now() >= next_tick) {
+      next_tick += tick;
       on_tick();
+    }
   }
 }
 
@@ -147,8 +151,9 @@ caf::expected<std::string> runtime::xadd(const std::string& stream,
                                          std::vector<std::string> fields) {
   caf::scoped_actor self{system_};
   caf::expected<std::string> result{std::string{}};
-  self->request(producer_, reply_deadline(cfg_.redis) * 2, xadd_atom::value, stream,
-                std::move(fields))
+  self
+    ->request(producer_, reply_deadline(cfg_.redis) * 2, xadd_atom::value, stream,
+              std::move(fields))
     .receive([&](std::string& id) { result = std::move(id); },
              [&](caf::error& err) { result = std::move(err); });
   return result;

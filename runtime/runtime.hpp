@@ -74,9 +74,7 @@ public:
   const config& cfg() const noexcept { return cfg_; }
   const caf::actor& commands() const noexcept { return commands_; }
   const caf::actor& producer() const noexcept { return producer_; }
-  const std::vector<std::unique_ptr<consumer>>& consumers() const noexcept {
-    return consumers_;
-  }
+  const std::vector<std::unique_ptr<consumer>>& consumers() const noexcept { return consumers_; }
 
 private:
   config& cfg_;

@@ -36,14 +36,9 @@ int consume_command(config& cfg) {
       return config_error("consume", "--record " + cfg.record + ": " + std::strerror(errno));
   }
   std::atomic<uint64_t> checksum{0};
-  std::atomic<int64_t> first_ns{0};
   runtime rt{cfg};
   auto& c = rt.add_consumer(cfg.consumer);
   c.add([&](const stream_entry& e) -> caf::error {
-    if (first_ns.load(std::memory_order_relaxed) == 0) {
-      int64_t expected = 0;
-      first_ns.compare_exchange_strong(expected, now_ns());
-    }
     auto field = e.find("seq");
     if (field == nullptr)
       return make_error(sec::invalid_argument, "entry " + e.id + " has no seq field");
@@ -81,9 +76,15 @@ int consume_command(config& cfg) {
   progress_done();
   if (record_fd >= 0)
     ::close(record_fd);
-  auto begin = first_ns.load() != 0 ? first_ns.load() : start_ns;
-  auto seconds = std::max(1e-9, (end_ns - begin) / 1e9);
+  // From the first delivery to the reader's end (all acks confirmed).
+  auto begin = m.first_delivery_ns != 0 ? m.first_delivery_ns.load() : start_ns;
+  auto end = m.finished_ns != 0 ? m.finished_ns.load() : end_ns;
+  auto seconds = std::max(1e-9, (end - begin) / 1e9);
   auto processed = m.processed.load();
+  spdlog::info("consumer {}: {} entries in {} reads ({:.1f} per read), {} XACKs ({:.1f} IDs each)",
+               m.consumer_name, m.delivered.load(), m.reads.load(),
+               m.delivered / std::max(1.0, double(m.reads)), m.ack_batches.load(),
+               m.acked / std::max(1.0, double(m.ack_batches)));
   std::printf("{\"impl\":\"rill\",\"processed\":%llu,\"seconds\":%.3f,\"msgs_per_s\":%.0f,"
               "\"checksum\":%llu}\n",
               static_cast<unsigned long long>(processed), seconds, processed / seconds,

@@ -34,8 +34,7 @@ int demo_command(config& cfg) {
   opts.limit = count;
   std::printf("  producing %s entries into '%s' while group '%s' consumes them with %u "
               "workers\n\n",
-              grouped(count).c_str(), opts.stream.c_str(), opts.group.c_str(),
-              opts.max_in_flight);
+              grouped(count).c_str(), opts.stream.c_str(), opts.group.c_str(), opts.max_in_flight);
 
   std::atomic<uint64_t> checksum{0};
   std::atomic<uint64_t> bytes{0};
@@ -68,8 +67,7 @@ int demo_command(config& cfg) {
       progress("  produced " + grouped(gen_progress->produced) + "  processed "
                + grouped(m.processed) + "  acked " + grouped(m.acked) + "  in flight "
                + std::to_string(m.in_flight) + "  ~"
-               + grouped(static_cast<uint64_t>(m.processed / std::max(elapsed, 1e-3)))
-               + " msgs/s");
+               + grouped(static_cast<uint64_t>(m.processed / std::max(elapsed, 1e-3))) + " msgs/s");
     });
     caf::anon_send_exit(gen, caf::exit_reason::user_shutdown);
     progress_done();

@@ -42,9 +42,7 @@ CAF_TEST(roundtrip_100k) {
   {
     runtime rt{cfg};
     auto& c = rt.add_consumer(consumer_for("orders", 64, n));
-    c.add([&](const stream_entry& e) {
-      checksum.fetch_add(seq_hash(*parse_seq(*e.find("seq"))));
-    });
+    c.add([&](const stream_entry& e) { checksum.fetch_add(seq_hash(*parse_seq(*e.find("seq")))); });
     rt.start();
     load_plan plan;
     plan.stream = "orders";
@@ -68,7 +66,8 @@ CAF_TEST(restart_processes_own_pending_first) {
   fx.fill("jobs", 0, 50);
   // A previous run of consumer c1 read 10 entries and died before acking.
   fx.redis({"XGROUP", "CREATE", "jobs", "g", "0"});
-  auto earlier = fx.redis({"XREADGROUP", "GROUP", "g", "c1", "COUNT", "10", "STREAMS", "jobs", ">"});
+  auto earlier
+    = fx.redis({"XREADGROUP", "GROUP", "g", "c1", "COUNT", "10", "STREAMS", "jobs", ">"});
   std::vector<std::string> pending_ids;
   for (auto& e : earlier.elements.at(0).elements.at(1).elements)
     pending_ids.push_back(e.elements.at(0).str);
@@ -122,8 +121,7 @@ CAF_TEST(redis_restart_mid_run_loses_nothing) {
         if (auto err = fx.server->restart())
           CAF_FAIL("restart: " << describe(err));
       }
-      return (restarted && fx.pending("events", "g") == 0
-              && c.metrics().processed >= n)
+      return (restarted && fx.pending("events", "g") == 0 && c.metrics().processed >= n)
              || limit.passed();
     });
     CAF_CHECK(restarted);
@@ -160,8 +158,9 @@ CAF_TEST(binary_values_round_trip) {
     rt.run([&] { return rt.consumers_finished() || limit.passed(); });
   }
   CAF_REQUIRE_EQUAL(got.size(), 2u);
-  std::sort(got.begin(), got.end(),
-            [](const stream_entry& x, const stream_entry& y) { return compare_ids(x.id, y.id) < 0; });
+  std::sort(got.begin(), got.end(), [](const stream_entry& x, const stream_entry& y) {
+    return compare_ids(x.id, y.id) < 0;
+  });
   CAF_CHECK(got[0].fields == (std::vector<std::string>{std::string("k\0ey", 4), nul_value}));
   CAF_REQUIRE(got[1].find("big") != nullptr);
   CAF_CHECK_EQUAL(got[1].find("big")->size(), big.size());

@@ -13,11 +13,11 @@
 
 using namespace rill;
 
-CAF_TEST(flags take --name=value and --name value) {
+CAF_TEST(flags take-- name = value and --name value) {
   config cfg;
-  auto err = cfg.load({"--redis", "10.1.2.3:7000", "--stream", "orders", "--group=billing",
-                       "--count", "5", "--max-in-flight", "32", "--redis.db=3",
-                       "--consumer.block=250ms"});
+  auto err
+    = cfg.load({"--redis", "10.1.2.3:7000", "--stream", "orders", "--group=billing", "--count", "5",
+                "--max-in-flight", "32", "--redis.db=3", "--consumer.block=250ms"});
   CAF_REQUIRE(!err);
   CAF_CHECK_EQUAL(cfg.redis.host, "10.1.2.3");
   CAF_CHECK_EQUAL(cfg.redis.port, 7000u);
@@ -30,9 +30,14 @@ CAF_TEST(flags take --name=value and --name value) {
 }
 
 CAF_TEST(unknown flags and bad values are one clear error) {
-  for (auto args : std::vector<std::vector<std::string>>{
-         {"--bogus=1"}, {"--count", "many"}, {"--redis", "nocolon"}, {"--redis", "h:99999"},
-         {"--redis.port=0"}, {"--log.level=loud"}, {"--redis.user=bob"}, {"stray"}}) {
+  for (auto args : std::vector<std::vector<std::string>>{{"--bogus=1"},
+                                                         {"--count", "many"},
+                                                         {"--redis", "nocolon"},
+                                                         {"--redis", "h:99999"},
+                                                         {"--redis.port=0"},
+                                                         {"--log.level=loud"},
+                                                         {"--redis.user=bob"},
+                                                         {"stray"}}) {
     config cfg;
     auto err = cfg.load(args);
     CAF_CHECK_EQUAL(code_of(err), sec::invalid_config);

@@ -41,8 +41,8 @@ CAF_TEST(the reader decodes every RESP2 type in any chunking) {
     CAF_CHECK_EQUAL(replies[2], redis_reply::number(42));
     CAF_CHECK(replies[3].is_nil());
     CAF_CHECK_EQUAL(replies[4].str, std::string("a\0b\r\n", 5));
-    CAF_CHECK_EQUAL(replies[5], redis_reply::array({redis_reply::array({redis_reply::string("x")}),
-                                                   redis_reply{}}));
+    CAF_CHECK_EQUAL(replies[5], redis_reply::array(
+                                  {redis_reply::array({redis_reply::string("x")}), redis_reply{}}));
     CAF_CHECK_EQUAL(replies[6], redis_reply::array({}));
   }
 }
@@ -56,7 +56,7 @@ CAF_TEST(the reader reports bytes that are not RESP) {
   CAF_CHECK_EQUAL(code_of(got.error()), sec::protocol_error);
 }
 
-CAF_TEST(commands are encoded binary-safe and decode back identically) {
+CAF_TEST(commands are encoded binary - safe and decode back identically) {
   std::string binary("\0\xff\r\n$*", 6);
   std::string big(1 << 20, 'v');
   auto cmd = make_command({"XADD", "s", "*", "bin", binary, "big", big});
@@ -98,8 +98,9 @@ CAF_TEST(read replies parse into entries and deleted ids) {
 CAF_TEST(malformed read replies are errors not crashes) {
   using r = redis_reply;
   for (auto bad : {r::number(1), r::array({r::string("s")}),
-                   r::array({r::array({r::string("s"), r::array({r::array({r::string("1-1"),
-                                                                            r::array({r::string("odd")})})})})})}) {
+                   r::array({r::array(
+                     {r::string("s"),
+                      r::array({r::array({r::string("1-1"), r::array({r::string("odd")})})})})})}) {
     auto batch = parse_read_reply(std::move(bad));
     CAF_REQUIRE(!batch);
     CAF_CHECK_EQUAL(code_of(batch.error()), sec::unexpected_reply);

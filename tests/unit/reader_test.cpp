@@ -15,9 +15,7 @@ using namespace rill::testing;
 namespace {
 
 struct rill_test_config : caf::actor_system_config {
-  rill_test_config() {
-    register_message_types(*this);
-  }
+  rill_test_config() { register_message_types(*this); }
 };
 
 // Note: `sched.run()` of CAF 0.17 also fires every pending timeout (request
@@ -61,12 +59,13 @@ struct fixture : test_coordinator_fixture<rill_test_config> {
   /// Spawns a reader with `k` workers and runs until nothing moves.
   void start(consumer_options opts) {
     auto c = conn;
-    reader = spawn_reader(sys, opts,
-                          [c](caf::actor listener) {
-                            caf::anon_send(listener, conn_up_atom::value, int64_t{42});
-                            return c;
-                          },
-                          conn, metrics);
+    reader = spawn_reader(
+      sys, opts,
+      [c](caf::actor listener) {
+        caf::anon_send(listener, conn_up_atom::value, int64_t{42});
+        return c;
+      },
+      conn, metrics);
     for (uint32_t i = 0; i < opts.max_in_flight; ++i)
       spawn_worker(sys, reader, callbacks);
     consume_messages();
@@ -84,7 +83,9 @@ struct fixture : test_coordinator_fixture<rill_test_config> {
   }
 
   auto record(int n) {
-    return [this, n](const stream_entry& e) { ran.emplace_back(e.id, n); };
+    return [this, n](const stream_entry& e) {
+      ran.emplace_back(e.id, n);
+    };
   }
 
   auto hold() {
@@ -218,8 +219,8 @@ CAF_TEST(own pending entries are processed before new ones) {
   std::vector<std::string> order;
   for (const auto& r : ran)
     order.push_back(r.first);
-  CAF_CHECK_EQUAL(order, (std::vector<std::string>{"1001-0", "1002-0", "1004-0", "1010-0",
-                                                   "1011-0", "1012-0", "1013-0", "1014-0"}));
+  CAF_CHECK_EQUAL(order, (std::vector<std::string>{"1001-0", "1002-0", "1004-0", "1010-0", "1011-0",
+                                                   "1012-0", "1013-0", "1014-0"}));
   // The deleted entry is acked (it can never be delivered), not processed.
   CAF_CHECK_EQUAL(metrics->deleted.load(), 1u);
   CAF_CHECK(std::find(data->acked.begin(), data->acked.end(), "1003-0") != data->acked.end());
@@ -238,7 +239,7 @@ CAF_TEST(a blocked read waits for new entries) {
   CAF_CHECK_EQUAL(data->acked.size(), 3u);
 }
 
-CAF_TEST(stop unblocks the read then finishes in-flight entries and flushes acks) {
+CAF_TEST(stop unblocks the read then finishes in - flight entries and flushes acks) {
   fill(2);
   callbacks->add_async(hold());
   start(options(4));
