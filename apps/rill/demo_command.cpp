@@ -3,6 +3,7 @@
 #include "runtime/blocking_client.hpp"
 #include "runtime/error.hpp"
 #include "runtime/local_redis.hpp"
+#include "runtime/logging.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/seq_checksum.hpp"
 
@@ -16,6 +17,8 @@ namespace rill::cli {
 
 int demo_command(config& cfg) {
   const uint64_t count = cfg.count > 0 ? cfg.count : 200'000;
+  if (cfg.log_level == "info")
+    setup_logging("warn"); // the demo's own lines tell the story
   std::printf("rill demo: starting a private redis-server ...\n");
   auto server = local_redis::start();
   if (!server) {
