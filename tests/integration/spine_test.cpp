@@ -229,3 +229,63 @@ CAF_TEST(wrong_password_is_clear_and_secret) {
   CAF_CHECK_EQUAL(log.find(wrong), std::string::npos);
   CAF_CHECK_EQUAL(log.find(real), std::string::npos);
 }
+
+CAF_TEST(acl_user_and_database) {
+  redis_fixture fx;
+  fx.redis({"ACL", "SETUSER", "app", "on", ">app-pass", "~orders*", "&*", "+@all"});
+  fx.fill("orders-db0-untouched", 0, 1);
+  config cfg;
+  fx.point(cfg);
+  cfg.redis.user = "app";
+  cfg.redis.password = "app-pass";
+  cfg.redis.db = 2;
+  {
+    runtime rt{cfg};
+    auto& c = rt.add_consumer(consumer_for("orders", 4, 3));
+    c.add([](const stream_entry&) {});
+    rt.start();
+    for (int i = 0; i < 3; ++i)
+      CAF_CHECK(rt.xadd("orders", {"seq", std::to_string(i)}));
+    deadline limit{30s};
+    rt.run([&] { return rt.consumers_finished() || limit.passed(); });
+    CAF_CHECK_EQUAL(c.metrics().processed.load(), 3u);
+    // The ACL user may not touch other keys: a clear NOPERM, nothing written.
+    auto denied = rt.xadd("payments", {"seq", "1"});
+    CAF_REQUIRE(!denied);
+    CAF_CHECK_EQUAL(code_of(denied.error()), sec::reply_error); // "XADD failed ...: NOPERM"
+    CAF_CHECK_NOT_EQUAL(describe(denied.error()).find("NOPERM"), std::string::npos);
+  }
+  auto admin = fx.admin();
+  admin.command({"SELECT", "2"});
+  auto len = admin.command({"XLEN", "orders"});
+  auto pending = admin.command({"XPENDING", "orders", "g"});
+  auto payments = admin.command({"EXISTS", "payments"});
+  CAF_REQUIRE(len && pending && payments);
+  CAF_CHECK_EQUAL(len->integer, 3);
+  CAF_CHECK_EQUAL(pending->elements.at(0).integer, 0);
+  CAF_CHECK_EQUAL(payments->integer, 0);
+  CAF_CHECK_EQUAL(fx.redis({"EXISTS", "orders"}).integer, 0); // db 0 untouched
+  auto clients = fx.redis({"CLIENT", "LIST"}).str;
+  CAF_CHECK_EQUAL(clients.find("app-pass"), std::string::npos);
+}
+
+CAF_TEST(producer_trims_with_maxlen) {
+  redis_fixture fx;
+  config cfg;
+  fx.point(cfg);
+  cfg.producer.maxlen = 100;
+  {
+    runtime rt{cfg};
+    load_plan plan;
+    plan.stream = "capped";
+    plan.count = 5000;
+    auto progress = std::make_shared<load_progress>();
+    spawn_load_generator(rt.system(), rt.producer(), plan, progress);
+    deadline limit{30s};
+    rt.run([&] { return progress->finished.load() || limit.passed(); });
+    CAF_CHECK_EQUAL(progress->produced.load(), 5000u);
+  }
+  auto len = fx.redis({"XLEN", "capped"}).integer;
+  CAF_CHECK_GREATER_OR_EQUAL(len, 100);
+  CAF_CHECK_LESS(len, 400); // `~` trims whole macro nodes (100 entries each)
+}
