@@ -1,85 +1,20 @@
 #include "actors/reader.hpp"
 
-#include "runtime/backoff.hpp"
+#include "actors/reader_state.hpp"
 #include "runtime/error.hpp"
-#include "runtime/messages.hpp"
-
-#include <caf/event_based_actor.hpp>
-#include <caf/stateful_actor.hpp>
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <deque>
 
-namespace rill {
+namespace rill::detail {
 
 namespace {
 
-struct slot {
-  caf::actor worker;
-  /// ID of the entry the worker holds; empty when idle.
-  std::string id;
-  bool busy = false;
-  bool alive = true;
-};
-
-struct reader_state {
-  enum class phase : uint8_t { setup, backlog, live };
-
-  consumer_options opts;
-  caf::actor conn;     // own connection: XGROUP CREATE, XREADGROUP
-  caf::actor commands; // shared connection: XACK, CLIENT UNBLOCK
-  std::shared_ptr<consumer_metrics> metrics;
-
-  phase current = phase::setup;
-  std::vector<slot> slots;
-  /// Idle worker slots; its size is the number of credits held.
-  std::vector<uint32_t> idle;
-  uint32_t busy = 0;
-  /// Entries read but not yet handed out (only if Redis returned more than
-  /// COUNT, which it does not; kept so nothing read is ever dropped).
-  std::deque<stream_entry> waiting;
-
-  bool request_outstanding = false; // XGROUP CREATE or XREADGROUP
-  std::string backlog_cursor = "0";
-  uint64_t read_total = 0;
-  int64_t conn_client_id = -1;
-
-  std::vector<std::string> acks;
-  bool flush_armed = false;
-  uint32_t acks_in_flight = 0;
-  /// IDs of XACKs sent but not confirmed (to skip them when re-reading).
-  std::vector<std::shared_ptr<std::vector<std::string>>> unconfirmed;
-  bool conn_lost = false;
-
-  rill::backoff retry{100ms, 5s};
-  rill::backoff ack_retry{100ms, 5s};
-  bool retry_armed = false;
-  uint64_t retry_epoch = 0;
-  bool failing = false;
-
-  bool stopping = false;
-  uint64_t failures_logged = 0;
-
-  static inline const char* name = "rill.reader";
-};
-
-using reader_ptr = caf::stateful_actor<reader_state>*;
-
 int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch())
     .count();
 }
-
-std::string label(const reader_state& st) {
-  return st.opts.stream + "/" + st.opts.group + "/" + st.opts.consumer;
-}
-
-void maybe_read(reader_ptr self);
-void flush(reader_ptr self);
-void check_done(reader_ptr self);
 
 /// Records a failure, logs it once per streak, and schedules a retry.
 void fail(reader_ptr self, const caf::error& err) {
@@ -125,8 +60,7 @@ void setup(reader_ptr self) {
       [self](caf::error& err) {
         auto& st = self->state;
         st.request_outstanding = false;
-        auto text = describe(err);
-        if (text.find("BUSYGROUP") != std::string::npos) {
+        if (context_text(err).rfind("BUSYGROUP", 0) == 0) {
           st.current = reader_state::phase::backlog; // exists already: fine
           recovered(self);
           maybe_read(self);
@@ -144,6 +78,7 @@ void dispatch(reader_ptr self, stream_entry&& entry) {
   auto& s = st.slots[index];
   s.busy = true;
   s.id = entry.id;
+  s.since = self->clock().now();
   ++st.busy;
   if (st.metrics->delivered.fetch_add(1, std::memory_order_relaxed) == 0)
     st.metrics->first_delivery_ns = steady_ns();
@@ -153,33 +88,11 @@ void dispatch(reader_ptr self, stream_entry&& entry) {
   self->send(s.worker, delivery{index, std::move(entry)});
 }
 
-void dispatch_waiting(reader_ptr self) {
-  auto& st = self->state;
-  while (!st.waiting.empty() && !st.idle.empty()) {
-    dispatch(self, std::move(st.waiting.front()));
-    st.waiting.pop_front();
-  }
-}
-
-/// Removes entries this reader still holds (in a worker, or acked and
-/// awaiting XACK) from a re-read of its own pending list, so a re-read after
-/// a reconnect never runs an entry twice at once.
+/// Removes entries this reader still holds from a re-read of its own pending
+/// list, so a re-read after a reconnect never runs an entry twice at once.
 void drop_held(const reader_state& st, std::vector<stream_entry>& entries) {
-  if (st.busy == 0 && st.acks.empty() && st.unconfirmed.empty())
-    return;
-  auto held = [&](const std::string& id) {
-    for (const auto& s : st.slots)
-      if (s.busy && s.id == id)
-        return true;
-    if (std::find(st.acks.begin(), st.acks.end(), id) != st.acks.end())
-      return true;
-    for (const auto& ids : st.unconfirmed)
-      if (std::find(ids->begin(), ids->end(), id) != ids->end())
-        return true;
-    return false;
-  };
   entries.erase(std::remove_if(entries.begin(), entries.end(),
-                               [&](const stream_entry& e) { return held(e.id); }),
+                               [&](const stream_entry& e) { return st.holds(e.id); }),
                 entries.end());
 }
 
@@ -192,7 +105,8 @@ void on_read(reader_ptr self, redis_reply& reply) {
     return;
   }
   recovered(self);
-  if (st.current == reader_state::phase::backlog) {
+  bool backlog = st.current == reader_state::phase::backlog;
+  if (backlog) {
     if (batch->entries.empty() && batch->deleted_ids.empty()) {
       spdlog::debug("consumer {}: own pending entries done, reading new ones", label(st));
       st.current = reader_state::phase::live;
@@ -201,25 +115,25 @@ void on_read(reader_ptr self, redis_reply& reply) {
                      batch->deleted_ids.empty() ? nullptr : &batch->deleted_ids.back()})
       if (id != nullptr && compare_ids(*id, st.backlog_cursor) > 0)
         st.backlog_cursor = *id;
+    drop_held(st, batch->entries);
   }
-  // Pending IDs whose entry is gone can never be delivered: ack them.
+  // Pending IDs whose entry is gone (deleted, trimmed) can never be
+  // delivered: ack them.
   if (!batch->deleted_ids.empty()) {
     st.metrics->deleted.fetch_add(batch->deleted_ids.size(), std::memory_order_relaxed);
     spdlog::warn("consumer {}: {} pending entries were deleted from the stream; acking them",
                  label(st), batch->deleted_ids.size());
     for (auto& id : batch->deleted_ids)
-      st.acks.emplace_back(std::move(id));
-    flush(self);
+      ack_later(self, std::move(id));
   }
-  if (st.current == reader_state::phase::backlog)
-    drop_held(st, batch->entries);
   st.read_total += batch->entries.size();
-  for (auto& entry : batch->entries) {
-    if (!st.idle.empty() && st.waiting.empty())
-      dispatch(self, std::move(entry));
-    else
-      st.waiting.emplace_back(std::move(entry));
+  if (backlog) {
+    admit_redelivered(self, std::move(batch->entries)); // may be poison pills
+    return;
   }
+  for (auto& entry : batch->entries)
+    st.waiting.emplace_back(std::move(entry));
+  dispatch_waiting(self);
 }
 
 void read(reader_ptr self, uint64_t count) {
@@ -251,28 +165,6 @@ void read(reader_ptr self, uint64_t count) {
         fail(self, err);
         check_done(self);
       });
-}
-
-void maybe_read(reader_ptr self) {
-  auto& st = self->state;
-  if (st.stopping || st.request_outstanding || st.retry_armed
-      || st.current == reader_state::phase::setup)
-    return;
-  uint64_t credits = st.idle.size() > st.waiting.size() ? st.idle.size() - st.waiting.size() : 0;
-  if (st.opts.limit > 0)
-    credits = std::min(credits, st.opts.limit - std::min(st.opts.limit, st.read_total));
-  if (credits > 0)
-    read(self, credits);
-}
-
-void arm_flush(reader_ptr self) {
-  auto& st = self->state;
-  if (st.acks.size() >= st.opts.ack_batch) {
-    flush(self);
-  } else if (!st.flush_armed && !st.acks.empty()) {
-    st.flush_armed = true;
-    self->delayed_send(self, st.opts.ack_delay, flush_atom::value);
-  }
 }
 
 void flush(reader_ptr self) {
@@ -326,21 +218,7 @@ void flush(reader_ptr self) {
       });
 }
 
-/// Quits once stopping (or done with `limit`) and nothing is left in flight.
-void check_done(reader_ptr self) {
-  auto& st = self->state;
-  bool limit_done = st.opts.limit > 0 && st.read_total >= st.opts.limit;
-  if (!st.stopping && !limit_done)
-    return;
-  if (st.request_outstanding || st.busy > 0 || !st.waiting.empty())
-    return;
-  if (!st.acks.empty() && st.acks_in_flight == 0 && !st.flush_armed)
-    flush(self);
-  if (st.acks.empty() && st.acks_in_flight == 0)
-    self->quit();
-}
-
-/// Returns the slot of `index` if it belongs to the sender and holds `id`.
+/// Returns the slot of `index` if it is busy with `id`.
 slot* busy_slot(reader_ptr self, uint32_t index, const std::string& id) {
   auto& st = self->state;
   if (index >= st.slots.size() || !st.slots[index].busy || st.slots[index].id != id) {
@@ -359,6 +237,7 @@ void release(reader_ptr self, uint32_t index) {
   st.metrics->in_flight.store(st.busy, std::memory_order_relaxed);
   st.idle.push_back(index);
   dispatch_waiting(self);
+  redeliver_due(self);
 }
 
 void stop(reader_ptr self) {
@@ -384,11 +263,14 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
   st.opts = std::move(opts);
   if (st.opts.consumer.empty())
     st.opts.consumer = default_consumer_name();
+  st.dead_stream
+    = st.opts.dead_letter_stream.empty() ? st.opts.stream + ":dead" : st.opts.dead_letter_stream;
   st.commands = std::move(commands);
   st.metrics = std::move(metrics);
   st.metrics->consumer_name = st.opts.consumer;
   st.retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
   st.ack_retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
+  st.dead_retry_backoff = rill::backoff{st.opts.retry_min, st.opts.retry_max};
   st.conn = make_connection(caf::actor{self});
   // Linked: the connection goes when the reader goes (its exit handler quits
   // on any exit reason), and a crashed connection takes the reader down.
@@ -398,6 +280,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
     m->finished = true;
   });
   setup(self);
+  start_recovery_timers(self);
   self->set_down_handler([self](const caf::down_msg& msg) {
     auto& st = self->state;
     for (uint32_t i = 0; i < st.slots.size(); ++i) {
@@ -407,7 +290,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
       s.alive = false;
       if (s.busy) {
         // Its entry is still pending in Redis under this consumer: a restart
-        // re-reads it (and the reliability layer reclaims it).
+        // re-reads it, another consumer claims it.
         spdlog::warn("consumer {}: worker died with entry {} in flight", label(st), s.id);
         s.busy = false;
         --st.busy;
@@ -424,7 +307,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
       if (!worker)
         return;
       self->monitor(worker);
-      st.slots.push_back(slot{worker, {}, false, true});
+      st.slots.push_back(slot{worker, {}, {}, false, true});
       st.idle.push_back(static_cast<uint32_t>(st.slots.size() - 1));
       dispatch_waiting(self);
       maybe_read(self);
@@ -434,22 +317,16 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
       if (busy_slot(self, index, id) == nullptr)
         return;
       st.metrics->processed.fetch_add(1, std::memory_order_relaxed);
-      st.acks.emplace_back(std::move(id));
       release(self, index);
-      arm_flush(self);
+      ack_later(self, std::move(id));
       maybe_read(self);
       check_done(self);
     },
-    [self](nack_atom, uint32_t index, std::string& id, caf::error& err) {
-      auto& st = self->state;
-      if (busy_slot(self, index, id) == nullptr)
+    [self](nack_atom, uint32_t index, stream_entry& entry, caf::error& err) {
+      if (busy_slot(self, index, entry.id) == nullptr)
         return;
-      auto n = st.metrics->failed.fetch_add(1, std::memory_order_relaxed) + 1;
-      // Per-entry failures are warnings, but a flood must not drown the log.
-      if (n <= 10 || n % 1000 == 0)
-        spdlog::warn("consumer {}: entry {} failed ({} failures so far), left pending: {}",
-                     label(st), id, n, describe(err));
       release(self, index);
+      on_failure(self, std::move(entry), err);
       maybe_read(self);
       check_done(self);
     },
@@ -472,6 +349,17 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
         maybe_read(self);
       }
     },
+    [self](redeliver_atom) {
+      self->state.redeliver_armed = false;
+      redeliver_due(self);
+    },
+    [self](dead_retry_atom) {
+      self->state.dead_retry_armed = false;
+      retry_dead_letters(self);
+    },
+    [self](claim_atom) { claim(self); },
+    [self](lease_atom) { renew_leases(self); },
+    [self](sweep_atom) { sweep_consumers(self); },
     [self](conn_up_atom, int64_t client_id) {
       auto& st = self->state;
       st.conn_client_id = client_id;
@@ -506,10 +394,94 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
 
 } // namespace
 
+bool reader_state::holds(const std::string& id) const {
+  for (const auto& s : slots)
+    if (s.busy && s.id == id)
+      return true;
+  for (const auto& e : waiting)
+    if (e.id == id)
+      return true;
+  for (const auto& r : retries)
+    if (r.entry.id == id)
+      return true;
+  for (const auto& d : dead_retry)
+    if (d.entry.id == id)
+      return true;
+  if (std::find(acks.begin(), acks.end(), id) != acks.end())
+    return true;
+  for (const auto& ids : unconfirmed)
+    if (std::find(ids->begin(), ids->end(), id) != ids->end())
+      return true;
+  return false;
+}
+
+std::string label(const reader_state& st) {
+  return st.opts.stream + "/" + st.opts.group + "/" + st.opts.consumer;
+}
+
+void maybe_read(reader_ptr self) {
+  auto& st = self->state;
+  if (st.stopping || st.request_outstanding || st.retry_armed
+      || st.current == reader_state::phase::setup)
+    return;
+  uint64_t credits = st.credits();
+  if (st.opts.limit > 0)
+    credits = std::min(credits, st.opts.limit - std::min(st.opts.limit, st.read_total));
+  if (credits > 0)
+    read(self, credits);
+}
+
+void dispatch_waiting(reader_ptr self) {
+  auto& st = self->state;
+  while (!st.waiting.empty() && !st.idle.empty()) {
+    dispatch(self, std::move(st.waiting.front()));
+    st.waiting.pop_front();
+  }
+}
+
+void ack_later(reader_ptr self, std::string id) {
+  auto& st = self->state;
+  st.acks.emplace_back(std::move(id));
+  if (st.acks.size() >= st.opts.ack_batch) {
+    flush(self);
+  } else if (!st.flush_armed) {
+    st.flush_armed = true;
+    self->delayed_send(self, st.opts.ack_delay, flush_atom::value);
+  }
+}
+
+/// Quits once stopping (or done with `limit`) and nothing is left in flight.
+void check_done(reader_ptr self) {
+  auto& st = self->state;
+  bool limit_done = st.opts.limit > 0 && st.read_total >= st.opts.limit;
+  if (!st.stopping && !limit_done)
+    return;
+  if (st.request_outstanding || st.busy > 0 || !st.waiting.empty() || st.annotating > 0
+      || st.reclaiming > 0 || st.dead_in_flight > 0)
+    return;
+  // Done with its limit, a consumer also sees its failed entries through to
+  // success or the dead-letter stream. A stopping one leaves them pending:
+  // they are delivered again after a restart or claimed by another consumer.
+  if (!st.stopping && (!st.retries.empty() || !st.dead_retry.empty()))
+    return;
+  if (!st.acks.empty() && st.acks_in_flight == 0 && !st.flush_armed)
+    flush(self);
+  if (!st.acks.empty() || st.acks_in_flight > 0)
+    return;
+  if (!st.retries.empty() || !st.dead_retry.empty())
+    spdlog::info("consumer {}: {} failed entries stay pending for redelivery", label(st),
+                 st.retries.size() + st.dead_retry.size());
+  self->quit();
+}
+
+} // namespace rill::detail
+
+namespace rill {
+
 caf::actor spawn_reader(caf::actor_system& sys, consumer_options opts,
                         connection_factory make_connection, caf::actor commands,
                         std::shared_ptr<consumer_metrics> metrics) {
-  return sys.spawn(reader, std::move(opts), std::move(make_connection), std::move(commands),
+  return sys.spawn(detail::reader, std::move(opts), std::move(make_connection), std::move(commands),
                    std::move(metrics));
 }
 

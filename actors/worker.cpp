@@ -22,6 +22,9 @@ struct worker_state {
   size_t index = 0;
   /// Identifies the current async callback; stale completions are ignored.
   uint64_t seq = 0;
+  /// Identifies the current delivery, for its timeout.
+  uint64_t job = 0;
+  caf::timespan timeout{0};
 
   static inline const char* name = "rill.worker";
 };
@@ -35,11 +38,27 @@ caf::error failure(size_t index, std::string what) {
 void finish(worker_ptr self, caf::error err) {
   auto& st = self->state;
   st.busy = false;
-  if (!err)
+  if (!err) {
     self->send(st.reader, ack_atom::value, st.slot, std::move(st.entry.id));
-  else
-    self->send(st.reader, nack_atom::value, st.slot, std::move(st.entry.id), std::move(err));
-  st.entry.fields.clear();
+    st.entry.fields.clear();
+  } else {
+    // The entry goes back (moved, not copied): the reader retries it or
+    // writes it to the dead-letter stream.
+    self->send(st.reader, nack_atom::value, st.slot, std::move(st.entry), std::move(err));
+    st.entry = stream_entry{};
+  }
+}
+
+/// Keeps rill's own failure codes, wraps anything else as callback_failed.
+caf::error classify(size_t index, caf::error err) {
+  switch (code_of(err)) {
+    case sec::callback_failed:
+    case sec::permanent_failure:
+    case sec::callback_timeout:
+      return err;
+    default:
+      return failure(index, describe(err));
+  }
 }
 
 /// Runs the callbacks from `st.index` on until one is asynchronous or all ran.
@@ -50,8 +69,7 @@ void run_callbacks(worker_ptr self) {
     try {
       if (cb.sync) {
         if (auto err = cb.sync(st.entry)) {
-          finish(self, code_of(err) == sec::callback_failed ? std::move(err)
-                                                            : failure(st.index, describe(err)));
+          finish(self, classify(st.index, std::move(err)));
           return;
         }
         continue;
@@ -71,8 +89,9 @@ void run_callbacks(worker_ptr self) {
 }
 
 caf::behavior worker(worker_ptr self, caf::actor reader,
-                     std::shared_ptr<const callback_list> callbacks) {
+                     std::shared_ptr<const callback_list> callbacks, caf::timespan timeout) {
   auto& st = self->state;
+  st.timeout = timeout;
   st.reader = std::move(reader);
   st.callbacks = std::move(callbacks);
   self->monitor(st.reader);
@@ -87,7 +106,7 @@ caf::behavior worker(worker_ptr self, caf::actor reader,
       if (st.busy) {
         // The reader never sends more than one entry per credit.
         spdlog::error("worker got entry {} while busy with {}", d.entry.id, st.entry.id);
-        self->send(st.reader, nack_atom::value, d.slot, std::move(d.entry.id),
+        self->send(st.reader, nack_atom::value, d.slot, std::move(d.entry),
                    make_error(sec::unexpected_reply, "worker busy"));
         return;
       }
@@ -95,15 +114,29 @@ caf::behavior worker(worker_ptr self, caf::actor reader,
       st.slot = d.slot;
       st.entry = std::move(d.entry);
       st.index = 0;
+      ++st.job;
+      if (st.timeout.count() > 0)
+        self->delayed_send(self, st.timeout, timeout_atom::value, st.job);
       run_callbacks(self);
+    },
+    [self](timeout_atom, uint64_t job) {
+      auto& st = self->state;
+      if (!st.busy || job != st.job)
+        return;
+      ++st.seq; // a late completion of the running callback is ignored
+      finish(self, make_error(
+                     sec::callback_timeout,
+                     "callback #" + std::to_string(st.index + 1) + " still running after "
+                       + std::to_string(
+                         std::chrono::duration_cast<std::chrono::milliseconds>(st.timeout).count())
+                       + " ms"));
     },
     [self](done_atom, uint64_t seq, caf::error& err) {
       auto& st = self->state;
       if (!st.busy || seq != st.seq)
         return; // a completion called late or twice
       if (err) {
-        finish(self, code_of(err) == sec::callback_failed ? std::move(err)
-                                                          : failure(st.index, describe(err)));
+        finish(self, classify(st.index, std::move(err)));
         return;
       }
       ++st.index;
@@ -115,10 +148,11 @@ caf::behavior worker(worker_ptr self, caf::actor reader,
 } // namespace
 
 caf::actor spawn_worker(caf::actor_system& sys, caf::actor reader,
-                        std::shared_ptr<const callback_list> callbacks, bool detached) {
+                        std::shared_ptr<const callback_list> callbacks, caf::timespan timeout,
+                        bool detached) {
   if (detached)
-    return sys.spawn<caf::detached>(worker, std::move(reader), std::move(callbacks));
-  return sys.spawn(worker, std::move(reader), std::move(callbacks));
+    return sys.spawn<caf::detached>(worker, std::move(reader), std::move(callbacks), timeout);
+  return sys.spawn(worker, std::move(reader), std::move(callbacks), timeout);
 }
 
 } // namespace rill

@@ -12,10 +12,13 @@ namespace rill {
 /// Spawns a worker for `reader`. It sends one `credit` to the reader, then
 /// handles one `delivery` at a time: runs `callbacks` in order (waiting,
 /// without blocking, for asynchronous ones), then sends `ack` - or `nack` with
-/// the first failure (an error, an exception) - back to the reader. It quits
-/// when the reader goes down. With `detached`, it runs on its own thread, for
-/// callbacks that block.
+/// the first failure (an error, an exception) and the entry itself - back to
+/// the reader. With `timeout` > 0, a delivery whose callbacks have not finished
+/// by then is nacked with `sec::callback_timeout` (only asynchronous callbacks
+/// can be cut short). It quits when the reader goes down. With `detached`, it
+/// runs on its own thread, for callbacks that block.
 caf::actor spawn_worker(caf::actor_system& sys, caf::actor reader,
-                        std::shared_ptr<const callback_list> callbacks, bool detached = false);
+                        std::shared_ptr<const callback_list> callbacks,
+                        caf::timespan timeout = caf::timespan{0}, bool detached = false);
 
 } // namespace rill

@@ -10,15 +10,18 @@ backoff::backoff(caf::timespan min, caf::timespan max) noexcept :
   // nop
 }
 
-caf::timespan backoff::next() {
+caf::timespan backoff_delay(caf::timespan min, caf::timespan max, uint32_t attempt) {
   thread_local std::minstd_rand rng{std::random_device{}()};
-  auto shift = std::min<uint32_t>(attempts_, 30);
-  ++attempts_;
-  auto d = min_.count() << shift;
-  if (d <= 0 || d > max_.count() || (d >> shift) != min_.count())
-    d = max_.count();
+  auto shift = std::min<uint32_t>(attempt, 30);
+  auto d = min.count() << shift;
+  if (d <= 0 || d > max.count() || (d >> shift) != min.count())
+    d = max.count();
   std::uniform_int_distribution<int64_t> dist{d / 2, d};
   return caf::timespan{dist(rng)};
+}
+
+caf::timespan backoff::next() {
+  return backoff_delay(min_, max_, attempts_++);
 }
 
 } // namespace rill

@@ -6,6 +6,10 @@
 
 namespace rill {
 
+/// The delay before attempt `attempt` (0-based): drawn from [d/2, d] with
+/// d = min * 2^attempt, capped at max.
+caf::timespan backoff_delay(caf::timespan min, caf::timespan max, uint32_t attempt);
+
 /// Capped exponential backoff with jitter: the n-th delay is drawn uniformly
 /// from [d/2, d] with d = min * 2^n, capped at max. Jitter keeps many clients
 /// that lost Redis together from reconnecting in lockstep.

@@ -49,7 +49,16 @@ config::config() {
     .add(consumer.ack_batch, "ack-batch", "acks per XACK at most")
     .add(consumer.ack_delay, "ack-delay", "longest wait before flushing acks")
     .add(consumer.start_id, "start-id", "ID a new group starts at (0 or $)")
-    .add(consumer.stop_timeout, "stop-timeout", "graceful stop deadline");
+    .add(consumer.stop_timeout, "stop-timeout", "graceful stop deadline")
+    .add(consumer.max_deliveries, "max-deliveries", "deliveries before dead-lettering")
+    .add(consumer.redeliver_base, "redeliver-base", "first wait before a redelivery")
+    .add(consumer.redeliver_cap, "redeliver-cap", "longest wait before a redelivery")
+    .add(consumer.dead_letter_stream, "dead-letter-stream", "default: <stream>:dead")
+    .add(consumer.claim_min_idle, "claim-min-idle", "claim entries idle this long (0: off)")
+    .add(consumer.claim_interval, "claim-interval", "how often to look for them")
+    .add(consumer.consumer_idle_timeout, "consumer-idle-timeout",
+         "remove consumers idle this long with nothing pending (0: never)")
+    .add(consumer.callback_timeout, "callback-timeout", "fail async callbacks after this");
   opt_group{custom_options_, "producer"}
     .add(producer.maxlen, "maxlen", "XADD MAXLEN ~ N (0: no trimming)")
     .add(producer.max_in_flight, "max-in-flight", "XADD requests outstanding")

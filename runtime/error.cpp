@@ -40,6 +40,10 @@ std::string to_string(sec code) {
       return "invalid_argument";
     case sec::callback_failed:
       return "callback_failed";
+    case sec::permanent_failure:
+      return "permanent_failure";
+    case sec::callback_timeout:
+      return "callback_timeout";
     case sec::stopped:
       return "stopped";
   }
@@ -53,6 +57,10 @@ caf::error make_error(sec code, std::string text) {
 
 caf::error make_error(sec code) {
   return caf::error{static_cast<uint8_t>(code), caf::atom("rill")};
+}
+
+caf::error fail_permanently(std::string reason) {
+  return make_error(sec::permanent_failure, std::move(reason));
 }
 
 sec code_of(const caf::error& err) {

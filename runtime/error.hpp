@@ -41,8 +41,13 @@ enum class sec : uint8_t {
   invalid_config,
   /// An API call got an argument it cannot use (e.g. an odd field list).
   invalid_argument,
-  /// A callback failed (returned an error or threw).
+  /// A callback failed (returned an error or threw); the entry is retried.
   callback_failed,
+  /// A callback says retrying is pointless (e.g. a malformed entry): the entry
+  /// is dead-lettered at once.
+  permanent_failure,
+  /// A callback did not finish within `callback_timeout`.
+  callback_timeout,
   /// The component was stopped.
   stopped,
 };
@@ -55,6 +60,10 @@ caf::error make_error(sec code, std::string text);
 
 /// Creates an error of category "rill" without context.
 caf::error make_error(sec code);
+
+/// What a callback returns to have its entry dead-lettered at once instead of
+/// retried.
+caf::error fail_permanently(std::string reason);
 
 /// Returns the rill code of `err`, or `sec::none` for errors of other
 /// categories.

@@ -5,7 +5,7 @@
 //   worker  --(credit)-------------------------> reader   once, when it starts
 //   reader  --(delivery{slot, entry})----------> worker   one entry per credit
 //   worker  --(ack, slot, id)------------------> reader   all callbacks succeeded
-//   worker  --(nack, slot, id, error)----------> reader   a callback failed
+//   worker  --(nack, slot, entry, error)-------> reader   a callback failed
 //   reader  --(redis_command: XACK many ids)---> shared redis connection
 //
 // An ack or nack also returns the worker's credit: the reader never holds more
@@ -31,7 +31,8 @@ using credit_atom = caf::atom_constant<caf::atom("credit")>;
 /// worker -> reader: `(ack_atom, slot, id)`.
 using ack_atom = caf::atom_constant<caf::atom("ack")>;
 
-/// worker -> reader: `(nack_atom, slot, id, caf::error reason)`.
+/// worker -> reader: `(nack_atom, slot, stream_entry, caf::error reason)`; the
+/// entry comes back for a retry or the dead-letter stream.
 using nack_atom = caf::atom_constant<caf::atom("nack")>;
 
 /// reader -> worker: one entry to process. `slot` identifies the worker at the
@@ -59,6 +60,24 @@ using retry_atom = caf::atom_constant<caf::atom("retry")>;
 
 /// worker (self): `(done_atom, seq, caf::error)` an async callback finished.
 using done_atom = caf::atom_constant<caf::atom("done")>;
+
+/// worker (self): `(timeout_atom, job)` the callback deadline of a delivery.
+using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+
+/// reader (self): redeliver failed entries whose backoff has passed.
+using redeliver_atom = caf::atom_constant<caf::atom("redeliver")>;
+
+/// reader (self): write dead letters whose script failed again.
+using dead_retry_atom = caf::atom_constant<caf::atom("deadretry")>;
+
+/// reader (self): look for entries to claim from other consumers.
+using claim_atom = caf::atom_constant<caf::atom("claim")>;
+
+/// reader (self): renew the leases of entries held for a while.
+using lease_atom = caf::atom_constant<caf::atom("lease")>;
+
+/// reader (self): remove idle consumers without pending entries.
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 
 // -- redis connection -------------------------------------------------------------
 

@@ -19,8 +19,16 @@ struct consumer_metrics {
   std::atomic<uint64_t> delivered{0};
   /// Entries whose callbacks all succeeded (ack messages received).
   std::atomic<uint64_t> processed{0};
-  /// Entries with a failed callback (nacks); they stay pending.
+  /// Failed deliveries (nacks): each is retried or dead-lettered.
   std::atomic<uint64_t> failed{0};
+  /// Failed entries delivered again after their backoff.
+  std::atomic<uint64_t> redelivered{0};
+  /// Entries written to the dead-letter stream (and acked).
+  std::atomic<uint64_t> dead_lettered{0};
+  /// Entries claimed from other (dead) consumers.
+  std::atomic<uint64_t> claimed{0};
+  /// Consumers removed from the group for being idle with nothing pending.
+  std::atomic<uint64_t> consumers_removed{0};
   /// XACK commands confirmed.
   std::atomic<uint64_t> ack_batches{0};
   /// IDs confirmed by XACK replies.

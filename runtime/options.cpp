@@ -54,6 +54,14 @@ caf::error validate(const consumer_options& x) {
     return bad("consumer.ack-batch: must be >= 1");
   if (x.ack_delay.count() < 0 || x.stop_timeout.count() < 0)
     return bad("consumer.ack-delay and consumer.stop-timeout: must be >= 0");
+  if (x.max_deliveries == 0)
+    return bad("consumer.max-deliveries: must be >= 1");
+  if (x.redeliver_base.count() <= 0 || x.redeliver_cap < x.redeliver_base)
+    return bad("consumer.redeliver-base: must be > 0 and <= consumer.redeliver-cap");
+  if (x.claim_min_idle.count() < 0 || x.claim_interval.count() <= 0
+      || x.consumer_idle_timeout.count() < 0 || x.callback_timeout.count() < 0)
+    return bad("consumer.claim-min-idle, claim-interval, consumer-idle-timeout, "
+               "callback-timeout: must be >= 0 (claim-interval > 0)");
   if (x.start_id.empty())
     return bad("consumer.start-id: must be an ID, 0 or $");
   return caf::none;

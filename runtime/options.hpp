@@ -60,6 +60,30 @@ struct consumer_options {
   /// Delay before retrying after an error (first delay and cap, with jitter).
   caf::timespan retry_min = 100ms;
   caf::timespan retry_max = 5s;
+
+  // -- failures and recovery ------------------------------------------------------
+
+  /// Deliveries (Redis' own per-entry count) before a failing entry is
+  /// dead-lettered.
+  uint32_t max_deliveries = 5;
+  /// Wait before redelivering a failed entry: redeliver_base * 2^(n-1) after
+  /// the n-th delivery, capped at redeliver_cap, with jitter.
+  caf::timespan redeliver_base = 100ms;
+  caf::timespan redeliver_cap = 10s;
+  /// Stream receiving dead letters (empty: "<stream>:dead").
+  std::string dead_letter_stream;
+  /// Entries idle this long in other consumers' pending lists are claimed
+  /// (XAUTOCLAIM); 0 disables claiming. Every consumer of a group should use
+  /// the same value: leases are renewed at a third of it.
+  caf::timespan claim_min_idle = 30s;
+  /// How often to look for entries to claim.
+  caf::timespan claim_interval = 2s;
+  /// Consumers of the group with nothing pending, idle this long, are removed
+  /// (0: never).
+  caf::timespan consumer_idle_timeout = 1h;
+  /// An asynchronous callback running longer than this fails its entry
+  /// (0: no limit). A synchronous callback cannot be interrupted.
+  caf::timespan callback_timeout = 0s;
 };
 
 /// The producer: XADD with optional approximate trimming.

@@ -85,7 +85,7 @@ void runtime::start() {
     c->reader_ = spawn_reader(system_, c->opts_, make_connection, commands_, c->metrics_);
     std::shared_ptr<const callback_list> callbacks = c->callbacks_;
     for (uint32_t i = 0; i < c->opts_.max_in_flight; ++i)
-      spawn_worker(system_, c->reader_, callbacks);
+      spawn_worker(system_, c->reader_, callbacks, c->opts_.callback_timeout);
   }
 }
 

@@ -18,6 +18,9 @@ struct stream_entry {
   std::string id;
   /// Alternating field names and values: name0, value0, name1, value1, ...
   std::vector<std::string> fields;
+  /// How often Redis has delivered this entry, this delivery included (1 for
+  /// a first delivery; more after failures, restarts and claims).
+  uint32_t deliveries = 1;
 
   /// Returns the value of the first field called `name`, or nullptr.
   const std::string* find(std::string_view name) const noexcept;
@@ -28,7 +31,7 @@ struct stream_entry {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stream_entry& x) {
-  return f(caf::meta::type_name("rill::stream_entry"), x.id, x.fields);
+  return f(caf::meta::type_name("rill::stream_entry"), x.id, x.fields, x.deliveries);
 }
 
 /// What one XREADGROUP / XREAD call returned for one stream.

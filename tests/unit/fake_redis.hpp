@@ -12,6 +12,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,14 @@ struct fake_stream {
   std::vector<redis_command> log;
   std::vector<std::string> acked;
   uint64_t handed_out = 0;
+  /// Every entry ever handed out, and Redis' delivery count for it.
+  std::map<std::string, stream_entry> known;
+  std::map<std::string, uint32_t> deliveries;
+  /// What XAUTOCLAIM returns next: entries of a dead consumer, and the cursor.
+  std::vector<stream_entry> claimable;
+  std::string claim_cursor_reply = "0-0";
+  /// Dead letters written (EVAL of the dead-letter script): the argv.
+  std::vector<std::vector<std::string>> dead;
   /// A `>` read waiting for entries (as BLOCK would).
   std::optional<caf::response_promise> held;
   std::optional<uint64_t> held_count;
@@ -71,10 +80,16 @@ struct fake_state {
   static inline const char* name = "fake_redis";
 };
 
+inline void hand_out(fake_stream& s, const stream_entry& e) {
+  s.known[e.id] = e;
+  ++s.deliveries[e.id];
+}
+
 inline redis_reply take_fresh(fake_stream& s, uint64_t count) {
   std::vector<stream_entry> out;
   while (!s.fresh.empty() && out.size() < count) {
     out.push_back(s.fresh.front());
+    hand_out(s, out.back());
     s.fresh.pop_front();
   }
   s.handed_out += out.size();
@@ -108,8 +123,11 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
         if (id != ">") {
           std::vector<stream_entry> out;
           for (auto& e : s.backlog)
-            if (compare_ids(e.id, id) > 0 && out.size() < count)
+            if (compare_ids(e.id, id) > 0 && out.size() < count) {
               out.push_back(e);
+              if (!e.fields.empty())
+                hand_out(s, e);
+            }
           return entries_reply(s.name, out);
         }
         if (s.fresh.empty()) {
@@ -118,6 +136,47 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
           return caf::delegated<redis_reply>{};
         }
         return take_fresh(s, count);
+      }
+      if (a[0] == "XCLAIM") {
+        bool just_id = a.back() == "JUSTID";
+        std::vector<stream_entry> out;
+        for (size_t i = 5; i < a.size() - (just_id ? 1 : 0); ++i) {
+          auto e = s.known.find(a[i]);
+          if (e == s.known.end())
+            continue; // deleted
+          if (!just_id)
+            ++s.deliveries[a[i]];
+          out.push_back(e->second);
+        }
+        if (just_id) {
+          std::vector<redis_reply> ids;
+          for (auto& e : out)
+            ids.push_back(redis_reply::string(e.id));
+          return redis_reply::array(ids);
+        }
+        return entries_reply(s.name, out).elements[0].elements[1];
+      }
+      if (a[0] == "XPENDING") {
+        std::vector<redis_reply> rows;
+        for (auto& [id, n] : s.deliveries)
+          if (compare_ids(id, a[3]) >= 0 && compare_ids(id, a[4]) <= 0)
+            rows.push_back(redis_reply::array({redis_reply::string(id), redis_reply::string(a[6]),
+                                               redis_reply::number(0), redis_reply::number(n)}));
+        return redis_reply::array(rows);
+      }
+      if (a[0] == "XAUTOCLAIM") {
+        auto out = s.claimable;
+        s.claimable.clear();
+        for (auto& e : out)
+          hand_out(s, e);
+        auto entries = entries_reply(s.name, out).elements[0].elements[1];
+        return redis_reply::array(
+          {redis_reply::string(s.claim_cursor_reply), entries, redis_reply::array({})});
+      }
+      if (a[0] == "EVAL" && a[3] == s.name) { // the dead-letter script
+        s.dead.push_back(a);
+        s.acked.push_back(a[6]); // it XACKs the entry
+        return redis_reply::string("9999-0");
       }
       return redis_reply::error("ERR unknown command in fake");
     },

@@ -51,8 +51,8 @@ struct fixture : test_coordinator_fixture<rill_test_config> {
     return opts;
   }
 
-  void fill(uint64_t n) {
-    for (uint64_t i = 0; i < n; ++i)
+  void fill(uint64_t n, uint64_t first = 0) {
+    for (uint64_t i = first; i < first + n; ++i)
       data->fresh.push_back(make_entry(i));
   }
 
@@ -67,7 +67,7 @@ struct fixture : test_coordinator_fixture<rill_test_config> {
       },
       conn, metrics);
     for (uint32_t i = 0; i < opts.max_in_flight; ++i)
-      spawn_worker(sys, reader, callbacks);
+      spawn_worker(sys, reader, callbacks, opts.callback_timeout);
     consume_messages();
   }
 
@@ -164,16 +164,166 @@ CAF_TEST(a failing callback nacks and its entry is never acked) {
     return caf::none;
   });
   callbacks->add(record(2));
-  start(options(2));
+  auto opts = options(2);
+  opts.max_deliveries = 1; // no retries: straight to the dead-letter stream
+  start(opts);
   flush();
   CAF_CHECK_EQUAL(metrics->failed.load(), 2u);
   CAF_CHECK_EQUAL(metrics->processed.load(), 4u);
-  auto acked = data->acked;
-  std::sort(acked.begin(), acked.end());
-  CAF_CHECK_EQUAL(acked, (std::vector<std::string>{"1000-0", "1002-0", "1003-0", "1005-0"}));
+  CAF_CHECK_EQUAL(metrics->dead_lettered.load(), 2u);
+  std::vector<std::string> xacked;
+  for (const auto& cmd : data->commands("XACK"))
+    xacked.insert(xacked.end(), cmd.argv.begin() + 3, cmd.argv.end());
+  std::sort(xacked.begin(), xacked.end());
+  CAF_CHECK_EQUAL(xacked, (std::vector<std::string>{"1000-0", "1002-0", "1003-0", "1005-0"}));
   // The second callback never ran for the failed entries.
   for (const auto& r : ran)
     CAF_CHECK(r.first != "1001-0" && r.first != "1004-0");
+  // Dead letters: the entry's fields plus why, which, where from, how often.
+  CAF_REQUIRE_EQUAL(data->dead.size(), 2u);
+  auto& d = data->dead[0];
+  CAF_CHECK_EQUAL(d[4], "s:dead");
+  CAF_CHECK_EQUAL(d[6], "1001-0");
+  auto text = caf::deep_to_string(d);
+  CAF_CHECK_NOT_EQUAL(text.find("bad entry"), std::string::npos);
+  CAF_CHECK_NOT_EQUAL(text.find("dead_deliveries"), std::string::npos);
+  CAF_CHECK_NOT_EQUAL(caf::deep_to_string(data->dead[1]).find("boom"), std::string::npos);
+}
+
+CAF_TEST(failed entries are redelivered after a backoff then succeed) {
+  fill(1);
+  std::vector<uint32_t> attempts;
+  callbacks->add([&](const stream_entry& e) -> caf::error {
+    attempts.push_back(e.deliveries);
+    if (*e.find("seq") == "0" && e.deliveries < 3)
+      return make_error(sec::invalid_argument, "not yet");
+    return caf::none;
+  });
+  auto opts = options(1);
+  opts.max_deliveries = 5;
+  opts.redeliver_base = std::chrono::milliseconds{100};
+  start(opts);
+  CAF_CHECK_EQUAL(attempts, std::vector<uint32_t>{1});
+  // The entry holds the only credit while it waits: nothing else is read.
+  fill(3, 1);
+  push();
+  CAF_CHECK_EQUAL(data->handed_out, 1u);
+  advance_time(std::chrono::milliseconds{40}); // backoff is 50..100 ms
+  consume_messages();
+  CAF_CHECK(data->commands("XCLAIM").empty());
+  advance_time(std::chrono::milliseconds{60});
+  consume_messages();
+  CAF_CHECK_EQUAL(attempts, (std::vector<uint32_t>{1, 2}));
+  CAF_CHECK_EQUAL(data->commands("XCLAIM").size(), 1u); // bumps Redis' count
+  advance_time(std::chrono::milliseconds{200});
+  consume_messages();
+  flush();
+  CAF_CHECK_EQUAL(attempts, (std::vector<uint32_t>{1, 2, 3, 1, 1, 1}));
+  CAF_CHECK_EQUAL(metrics->redelivered.load(), 2u);
+  CAF_CHECK_EQUAL(data->acked.size(), 4u);
+  CAF_CHECK(data->dead.empty());
+}
+
+CAF_TEST(an entry failing every delivery is dead - lettered after max_deliveries) {
+  fill(1);
+  callbacks->add(
+    [](const stream_entry&) -> caf::error { return make_error(sec::invalid_argument, "always"); });
+  auto opts = options(2);
+  opts.max_deliveries = 3;
+  start(opts);
+  for (int i = 0; i < 5; ++i) {
+    advance_time(std::chrono::seconds{1});
+    consume_messages();
+  }
+  CAF_CHECK_EQUAL(metrics->failed.load(), 3u);
+  CAF_CHECK_EQUAL(data->deliveries["1000-0"], 3u);
+  CAF_REQUIRE_EQUAL(data->dead.size(), 1u);
+  CAF_CHECK_NOT_EQUAL(caf::deep_to_string(data->dead[0]).find("failed 3 deliveries"),
+                      std::string::npos);
+}
+
+CAF_TEST(fail_permanently dead - letters at once) {
+  fill(1);
+  callbacks->add([](const stream_entry&) { return fail_permanently("no seq field"); });
+  start(options(2));
+  CAF_CHECK_EQUAL(data->dead.size(), 1u);
+  CAF_CHECK(data->commands("XCLAIM").empty());
+}
+
+CAF_TEST(own pending entries delivered too often are dead - lettered unrun) {
+  data->backlog = {make_entry(1), make_entry(2)};
+  data->deliveries["1001-0"] = 7; // a poison pill that crashed consumers
+  callbacks->add(record(1));
+  auto opts = options(4);
+  opts.max_deliveries = 5;
+  start(opts);
+  flush();
+  CAF_CHECK_EQUAL(ran.size(), 1u);
+  CAF_CHECK_EQUAL(ran.at(0).first, "1002-0");
+  CAF_REQUIRE_EQUAL(data->dead.size(), 1u);
+  CAF_CHECK_EQUAL(data->dead[0][6], "1001-0");
+}
+
+CAF_TEST(entries of dead consumers are claimed and the cursor carried forward) {
+  data->claimable = {make_entry(7), make_entry(8)};
+  data->claim_cursor_reply = "1500-0";
+  callbacks->add(record(1));
+  auto opts = options(4);
+  opts.claim_min_idle = std::chrono::seconds{30};
+  opts.claim_interval = std::chrono::seconds{1};
+  start(opts);
+  advance_time(std::chrono::seconds{1});
+  consume_messages();
+  flush();
+  CAF_CHECK_EQUAL(ran.size(), 2u);
+  CAF_CHECK_EQUAL(metrics->claimed.load(), 2u);
+  advance_time(std::chrono::seconds{1});
+  consume_messages();
+  auto claims = data->commands("XAUTOCLAIM");
+  CAF_REQUIRE_GREATER_OR_EQUAL(claims.size(), 2u);
+  CAF_CHECK_EQUAL(claims[0].argv[4], "30000"); // min idle in ms
+  CAF_CHECK_EQUAL(claims[0].argv[5], "0-0");
+  CAF_CHECK_EQUAL(claims[1].argv[5], "1500-0");
+  CAF_CHECK_EQUAL(claims[0].argv[7], "4"); // COUNT = idle workers
+}
+
+CAF_TEST(long running entries have their lease renewed) {
+  fill(1);
+  callbacks->add_async(hold());
+  auto opts = options(2);
+  opts.claim_min_idle = std::chrono::seconds{3};
+  opts.claim_interval = std::chrono::hours{1};
+  start(opts);
+  advance_time(std::chrono::seconds{1});
+  consume_messages();
+  advance_time(std::chrono::seconds{1});
+  consume_messages();
+  auto leases = data->commands("XCLAIM");
+  CAF_REQUIRE_GREATER_OR_EQUAL(leases.size(), 1u);
+  CAF_CHECK_EQUAL(leases.back().argv.back(), "JUSTID");
+  CAF_CHECK_EQUAL(leases.back().argv[5], "1000-0");
+  CAF_CHECK_EQUAL(data->deliveries["1000-0"], 1u); // a lease is not a delivery
+}
+
+CAF_TEST(an async callback past its timeout fails the entry) {
+  fill(1);
+  callbacks->add_async(hold());
+  auto opts = options(1);
+  opts.max_deliveries = 1;
+  opts.callback_timeout = std::chrono::seconds{2};
+  start(opts);
+  CAF_REQUIRE_EQUAL(held.size(), 1u);
+  CAF_CHECK(data->dead.empty());
+  advance_time(std::chrono::seconds{2});
+  consume_messages();
+  CAF_REQUIRE_EQUAL(data->dead.size(), 1u);
+  CAF_CHECK_NOT_EQUAL(caf::deep_to_string(data->dead[0]).find("callback_timeout"),
+                      std::string::npos);
+  held[0](); // completing late changes nothing
+  consume_messages();
+  flush();
+  CAF_CHECK_EQUAL(metrics->processed.load(), 0u);
+  CAF_CHECK_EQUAL(data->acked, std::vector<std::string>{"1000-0"}); // by the script only
 }
 
 CAF_TEST(acks are batched into one XACK per flush) {

@@ -1,0 +1,354 @@
+// The reader's recovery paths: redelivering failed entries, dead letters,
+// claiming entries of dead consumers, lease renewal, removing idle consumers.
+
+#include "actors/reader_state.hpp"
+#include "runtime/error.hpp"
+#include "runtime/stream_commands.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace rill::detail {
+
+namespace {
+
+using entries_ptr = std::shared_ptr<std::vector<stream_entry>>;
+
+/// Per-entry events are warnings, but a flood must not drown the log.
+bool worth_logging(uint64_t n) {
+  return n <= 10 || n % 1000 == 0;
+}
+
+void dead_letter(reader_ptr self, stream_entry entry, std::string reason);
+
+void arm_redeliver(reader_ptr self) {
+  auto& st = self->state;
+  if (st.retries.empty() || st.stopping)
+    return;
+  auto earliest
+    = std::min_element(st.retries.begin(), st.retries.end(),
+                       [](const retry_item& x, const retry_item& y) { return x.due < y.due; })
+        ->due;
+  if (st.redeliver_armed && st.redeliver_at <= earliest)
+    return;
+  st.redeliver_armed = true;
+  st.redeliver_at = earliest;
+  auto delay = std::max<steady::duration>(earliest - self->clock().now(), steady::duration{0});
+  self->delayed_send(self, delay, redeliver_atom::value);
+}
+
+void arm_dead_retry(reader_ptr self) {
+  auto& st = self->state;
+  if (st.dead_retry_armed || st.dead_retry.empty())
+    return;
+  st.dead_retry_armed = true;
+  self->delayed_send(self, st.dead_retry_backoff.next(), dead_retry_atom::value);
+}
+
+void dead_letter(reader_ptr self, stream_entry entry, std::string reason) {
+  auto& st = self->state;
+  ++st.dead_in_flight;
+  auto cmd = rill::dead_letter(st.opts.stream, st.opts.group, st.dead_stream, entry,
+                               st.opts.consumer, reason);
+  auto item = std::make_shared<dead_item>(dead_item{std::move(entry), std::move(reason)});
+  self->request(st.commands, st.opts.request_timeout, std::move(cmd))
+    .then(
+      [self, item](redis_reply&) {
+        auto& st = self->state;
+        --st.dead_in_flight;
+        st.dead_retry_backoff.reset();
+        auto n = st.metrics->dead_lettered.fetch_add(1, std::memory_order_relaxed) + 1;
+        if (worth_logging(n))
+          spdlog::warn("consumer {}: entry {} dead-lettered to {} after {} deliveries ({} so "
+                       "far): {}",
+                       label(st), item->entry.id, st.dead_stream, item->entry.deliveries, n,
+                       item->reason);
+        maybe_read(self);
+        check_done(self);
+      },
+      [self, item](caf::error& err) {
+        // Nothing was written and nothing acked (the script stops at the
+        // first error): keep the entry and try again.
+        auto& st = self->state;
+        --st.dead_in_flight;
+        if (st.dead_retry_backoff.attempts() == 0)
+          spdlog::error("consumer {}: cannot write dead letter for {} to {}, retrying: {}",
+                        label(st), item->entry.id, st.dead_stream, describe(err));
+        st.dead_retry.push_back(std::move(*item));
+        arm_dead_retry(self);
+        check_done(self);
+      });
+}
+
+} // namespace
+
+void admit_redelivered(reader_ptr self, std::vector<stream_entry> entries) {
+  auto& st = self->state;
+  if (entries.empty())
+    return;
+  auto n = static_cast<uint32_t>(entries.size());
+  st.annotating += n;
+  auto first = entries.front().id;
+  auto last = entries.back().id;
+  auto batch = std::make_shared<std::vector<stream_entry>>(std::move(entries));
+  // Our own pending entries between first and last: the batch plus, at most,
+  // the ones we hold right now.
+  auto cmd = xpending_range(st.opts.stream, st.opts.group, first, last,
+                            n + st.slots.size() + st.held() + 16, st.opts.consumer);
+  auto admit = [self, batch, n](const std::unordered_map<std::string, uint32_t>* counts) {
+    auto& st = self->state;
+    st.annotating -= n;
+    for (auto& e : *batch) {
+      if (counts != nullptr) {
+        auto i = counts->find(e.id);
+        if (i == counts->end())
+          continue; // no longer ours: acked, or claimed by another consumer
+        e.deliveries = i->second;
+      }
+      if (e.deliveries > st.opts.max_deliveries) {
+        auto reason = "delivered " + std::to_string(e.deliveries)
+                      + " times without being acked (its consumers died or hung on it)";
+        dead_letter(self, std::move(e), std::move(reason));
+      } else {
+        st.waiting.emplace_back(std::move(e));
+      }
+    }
+    dispatch_waiting(self);
+    maybe_read(self);
+    check_done(self);
+  };
+  self->request(st.commands, st.opts.request_timeout, std::move(cmd))
+    .then(
+      [self, admit](redis_reply& reply) {
+        auto counts = parse_delivery_counts(reply);
+        if (!counts)
+          spdlog::warn("consumer {}: {}", label(self->state), describe(counts.error()));
+        admit(counts ? &*counts : nullptr);
+      },
+      [self, admit](caf::error& err) {
+        // Unknown counts: deliver anyway (at least once beats stuck).
+        spdlog::debug("consumer {}: no delivery counts: {}", label(self->state), describe(err));
+        admit(nullptr);
+      });
+}
+
+void on_failure(reader_ptr self, stream_entry entry, const caf::error& err) {
+  auto& st = self->state;
+  auto n = st.metrics->failed.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (worth_logging(n))
+    spdlog::warn("consumer {}: entry {} failed on delivery {} ({} failures so far): {}", label(st),
+                 entry.id, entry.deliveries, n, describe(err));
+  if (code_of(err) == sec::permanent_failure) {
+    dead_letter(self, std::move(entry), describe(err));
+  } else if (entry.deliveries >= st.opts.max_deliveries) {
+    auto reason = "failed " + std::to_string(entry.deliveries)
+                  + " deliveries, the last with: " + describe(err);
+    dead_letter(self, std::move(entry), std::move(reason));
+  } else {
+    auto delay = backoff_delay(st.opts.redeliver_base, st.opts.redeliver_cap, entry.deliveries - 1);
+    st.retries.push_back(retry_item{self->clock().now() + delay, std::move(entry)});
+    arm_redeliver(self);
+  }
+}
+
+void redeliver_due(reader_ptr self) {
+  auto& st = self->state;
+  if (st.retries.empty() || st.stopping)
+    return;
+  auto committed = st.waiting.size() + st.annotating + st.reclaiming;
+  auto free = st.idle.size() > committed ? st.idle.size() - committed : 0;
+  auto now = self->clock().now(); // virtual time under the test coordinator
+  std::vector<std::string> ids;
+  auto known = std::make_shared<std::unordered_map<std::string, uint32_t>>();
+  for (auto i = st.retries.begin(); i != st.retries.end() && ids.size() < free;) {
+    if (i->due <= now) {
+      ids.push_back(i->entry.id);
+      (*known)[i->entry.id] = i->entry.deliveries;
+      i = st.retries.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  if (!ids.empty()) {
+    auto n = static_cast<uint32_t>(ids.size());
+    st.reclaiming += n;
+    // XCLAIM to ourselves bumps Redis' delivery count (so it stays right
+    // across restarts), resets the idle time and returns the entry as it is
+    // now; an entry deleted meanwhile is not returned.
+    self
+      ->request(st.commands, st.opts.request_timeout,
+                xclaim(st.opts.stream, st.opts.group, st.opts.consumer, ids, false))
+      .then(
+        [self, known, n](redis_reply& reply) {
+          auto& st = self->state;
+          st.reclaiming -= n;
+          auto wrapped
+            = redis_reply::array({redis_reply::array({redis_reply::string(""), std::move(reply)})});
+          auto batch = parse_read_reply(std::move(wrapped));
+          if (!batch) {
+            spdlog::warn("consumer {}: {}", label(st), describe(batch.error()));
+            batch = read_batch{};
+          }
+          for (auto& e : batch->entries) {
+            e.deliveries = (*known)[e.id] + 1;
+            known->erase(e.id);
+            st.metrics->redelivered.fetch_add(1, std::memory_order_relaxed);
+            st.waiting.emplace_back(std::move(e));
+          }
+          // Not returned: deleted or trimmed from the stream.
+          for (auto& [id, count] : *known) {
+            st.metrics->deleted.fetch_add(1, std::memory_order_relaxed);
+            ack_later(self, id);
+          }
+          dispatch_waiting(self);
+          redeliver_due(self);
+          check_done(self);
+        },
+        [self, known, n](caf::error& err) {
+          // Put them back; they are still pending for us in Redis.
+          auto& st = self->state;
+          st.reclaiming -= n;
+          spdlog::debug("consumer {}: redelivery XCLAIM failed: {}", label(st), describe(err));
+          // The entries themselves are gone from memory only if we dropped
+          // them; we kept only ids, so re-read them from our pending list.
+          if (st.current == reader_state::phase::live) {
+            st.current = reader_state::phase::backlog;
+            st.backlog_cursor = "0";
+          }
+          maybe_read(self);
+          check_done(self);
+        });
+  }
+  arm_redeliver(self);
+}
+
+void retry_dead_letters(reader_ptr self) {
+  auto& st = self->state;
+  auto items = std::move(st.dead_retry);
+  st.dead_retry.clear();
+  for (auto& item : items)
+    dead_letter(self, std::move(item.entry), std::move(item.reason));
+}
+
+void start_recovery_timers(reader_ptr self) {
+  auto& st = self->state;
+  if (st.opts.claim_min_idle.count() > 0) {
+    self->delayed_send(self, st.opts.claim_interval, claim_atom::value);
+    self->delayed_send(self, st.opts.claim_min_idle / 3, lease_atom::value);
+  }
+  if (st.opts.consumer_idle_timeout.count() > 0)
+    self->delayed_send(self, std::min<caf::timespan>(st.opts.consumer_idle_timeout, 60s),
+                       sweep_atom::value);
+}
+
+void claim(reader_ptr self) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  auto credits = st.credits();
+  // Own pending entries come first; claim only with idle workers to spare.
+  if (st.claim_outstanding || st.current != reader_state::phase::live || credits == 0) {
+    self->delayed_send(self, st.opts.claim_interval, claim_atom::value);
+    return;
+  }
+  st.claim_outstanding = true;
+  self
+    ->request(st.commands, st.opts.request_timeout,
+              xautoclaim(st.opts.stream, st.opts.group, st.opts.consumer, st.opts.claim_min_idle,
+                         st.claim_cursor, credits))
+    .then(
+      [self, credits](redis_reply& reply) {
+        auto& st = self->state;
+        st.claim_outstanding = false;
+        auto batch = parse_autoclaim_reply(std::move(reply));
+        if (!batch) {
+          spdlog::warn("consumer {}: {}", label(st), describe(batch.error()));
+          self->delayed_send(self, st.opts.claim_interval, claim_atom::value);
+          return;
+        }
+        // Carry the cursor forward: restarting at 0-0 every time rescans the
+        // head of the pending list and can leave later entries stuck.
+        st.claim_cursor = std::move(batch->next_cursor);
+        if (!batch->deleted_ids.empty()) {
+          st.metrics->deleted.fetch_add(batch->deleted_ids.size(), std::memory_order_relaxed);
+          for (auto& id : batch->deleted_ids)
+            ack_later(self, std::move(id));
+        }
+        auto claimed = batch->entries.size();
+        if (claimed > 0) {
+          st.metrics->claimed.fetch_add(claimed, std::memory_order_relaxed);
+          st.read_total += claimed;
+          spdlog::info(
+            "consumer {}: claimed {} entries idle for more than {} ms", label(st), claimed,
+            std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.claim_min_idle).count());
+          admit_redelivered(self, std::move(batch->entries));
+        }
+        if (claimed == credits)
+          self->send(self, claim_atom::value); // there may be more right away
+        else
+          self->delayed_send(self, st.opts.claim_interval, claim_atom::value);
+      },
+      [self](caf::error& err) {
+        auto& st = self->state;
+        st.claim_outstanding = false;
+        spdlog::debug("consumer {}: XAUTOCLAIM failed: {}", label(st), describe(err));
+        self->delayed_send(self, st.opts.claim_interval, claim_atom::value);
+      });
+}
+
+void renew_leases(reader_ptr self) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  auto interval = st.opts.claim_min_idle / 3;
+  auto now = self->clock().now(); // virtual time under the test coordinator
+  std::vector<std::string> ids;
+  for (auto& s : st.slots)
+    if (s.busy && now - s.since >= interval)
+      ids.push_back(s.id);
+  for (auto& r : st.retries)
+    ids.push_back(r.entry.id);
+  for (auto& d : st.dead_retry)
+    ids.push_back(d.entry.id);
+  if (!ids.empty())
+    self
+      ->request(st.commands, st.opts.request_timeout,
+                xclaim(st.opts.stream, st.opts.group, st.opts.consumer, ids, true))
+      .then([](redis_reply&) {},
+            [self](caf::error& err) {
+              spdlog::debug("consumer {}: lease renewal failed: {}", label(self->state),
+                            describe(err));
+            });
+  self->delayed_send(self, interval, lease_atom::value);
+}
+
+void sweep_consumers(reader_ptr self) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  self
+    ->request(st.commands, st.opts.request_timeout,
+              remove_idle_consumers(st.opts.stream, st.opts.group, st.opts.consumer,
+                                    st.opts.consumer_idle_timeout))
+    .then(
+      [self](redis_reply& reply) {
+        auto& st = self->state;
+        if (!reply.is_array() || reply.elements.empty())
+          return;
+        std::string names;
+        for (auto& e : reply.elements)
+          names += (names.empty() ? "" : ", ") + e.str;
+        st.metrics->consumers_removed.fetch_add(reply.elements.size(), std::memory_order_relaxed);
+        spdlog::info("consumer {}: removed idle consumers without pending entries: {}", label(st),
+                     names);
+      },
+      [self](caf::error& err) {
+        spdlog::debug("consumer {}: consumer sweep failed: {}", label(self->state), describe(err));
+      });
+  self->delayed_send(self, std::min<caf::timespan>(st.opts.consumer_idle_timeout, 60s),
+                     sweep_atom::value);
+}
+
+} // namespace rill::detail

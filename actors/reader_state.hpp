@@ -1,0 +1,148 @@
+#pragma once
+
+// Internal to the reader actor (reader.cpp: the read -> deliver -> ack flow;
+// reader_recovery.cpp: redelivery, dead letters, claims, leases, sweeps).
+
+#include "actors/reader.hpp"
+#include "runtime/backoff.hpp"
+#include "runtime/messages.hpp"
+
+#include <caf/actor_clock.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rill::detail {
+
+/// The actor clock (steady_clock; virtual time under the test coordinator).
+using steady = caf::actor_clock::clock_type;
+
+struct slot {
+  caf::actor worker;
+  /// ID of the entry the worker holds; empty when idle.
+  std::string id;
+  steady::time_point since;
+  bool busy = false;
+  bool alive = true;
+};
+
+/// A failed entry waiting for its redelivery.
+struct retry_item {
+  steady::time_point due;
+  stream_entry entry;
+};
+
+/// A dead letter whose script failed, to be written again.
+struct dead_item {
+  stream_entry entry;
+  std::string reason;
+};
+
+struct reader_state {
+  enum class phase : uint8_t { setup, backlog, live };
+
+  consumer_options opts;
+  std::string dead_stream;
+  caf::actor conn;     // own connection: XGROUP CREATE, XREADGROUP
+  caf::actor commands; // shared connection: everything else
+  std::shared_ptr<consumer_metrics> metrics;
+
+  phase current = phase::setup;
+  std::vector<slot> slots;
+  /// Idle worker slots.
+  std::vector<uint32_t> idle;
+  uint32_t busy = 0;
+
+  // Entries the reader holds outside workers. All of them count against the
+  // credits, so the reader never holds more than max_in_flight entries.
+  std::deque<stream_entry> waiting;  // ready for the next idle worker
+  std::vector<retry_item> retries;   // failed, waiting for their backoff
+  std::vector<dead_item> dead_retry; // dead letter not written yet
+  uint32_t annotating = 0;           // waiting for their delivery counts
+  uint32_t reclaiming = 0;           // in an XCLAIM for redelivery
+  uint32_t dead_in_flight = 0;       // in a dead-letter script
+
+  bool request_outstanding = false; // XGROUP CREATE or XREADGROUP
+  std::string backlog_cursor = "0";
+  uint64_t read_total = 0;
+  int64_t conn_client_id = -1;
+  bool conn_lost = false;
+
+  std::vector<std::string> acks;
+  bool flush_armed = false;
+  uint32_t acks_in_flight = 0;
+  std::vector<std::shared_ptr<std::vector<std::string>>> unconfirmed;
+
+  rill::backoff retry{std::chrono::milliseconds{100}, std::chrono::seconds{5}};
+  rill::backoff ack_retry{std::chrono::milliseconds{100}, std::chrono::seconds{5}};
+  rill::backoff dead_retry_backoff{std::chrono::milliseconds{100}, std::chrono::seconds{5}};
+  bool retry_armed = false;
+  uint64_t retry_epoch = 0;
+  bool failing = false;
+
+  bool redeliver_armed = false;
+  steady::time_point redeliver_at;
+  bool dead_retry_armed = false;
+  bool claim_outstanding = false;
+  std::string claim_cursor = "0-0";
+
+  bool stopping = false;
+
+  /// Entries held outside workers.
+  size_t held() const noexcept {
+    return waiting.size() + retries.size() + dead_retry.size() + annotating + reclaiming
+           + dead_in_flight;
+  }
+
+  /// Idle workers not spoken for by held entries: what a read may fetch.
+  size_t credits() const noexcept {
+    auto h = held();
+    return idle.size() > h ? idle.size() - h : 0;
+  }
+
+  /// True if the reader holds `id` (in a worker, waiting, retrying, or acked
+  /// and not yet confirmed).
+  bool holds(const std::string& id) const;
+
+  static inline const char* name = "rill.reader";
+};
+
+using reader_ptr = caf::stateful_actor<reader_state>*;
+
+std::string label(const reader_state& st);
+
+// -- reader.cpp ------------------------------------------------------------------------
+
+void maybe_read(reader_ptr self);
+void dispatch_waiting(reader_ptr self);
+void ack_later(reader_ptr self, std::string id);
+void check_done(reader_ptr self);
+
+// -- reader_recovery.cpp --------------------------------------------------------------
+
+/// Looks up the delivery counts of entries Redis delivered before (own
+/// pending list, claims), dead-letters those delivered too often, and queues
+/// the rest for workers.
+void admit_redelivered(reader_ptr self, std::vector<stream_entry> entries);
+
+/// A worker failed `entry`: schedule a redelivery or dead-letter it.
+void on_failure(reader_ptr self, stream_entry entry, const caf::error& err);
+
+/// Redelivers failed entries whose backoff has passed, while workers are idle.
+void redeliver_due(reader_ptr self);
+
+void retry_dead_letters(reader_ptr self);
+
+/// Starts the claim, lease and sweep timers (as configured).
+void start_recovery_timers(reader_ptr self);
+
+void claim(reader_ptr self);
+void renew_leases(reader_ptr self);
+void sweep_consumers(reader_ptr self);
+
+} // namespace rill::detail

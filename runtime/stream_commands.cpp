@@ -1,0 +1,120 @@
+#include "runtime/stream_commands.hpp"
+
+#include "runtime/error.hpp"
+
+#include <chrono>
+
+namespace rill {
+
+namespace {
+
+std::string millis(caf::timespan x) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(x).count());
+}
+
+caf::error bad(const char* what, const redis_reply& reply) {
+  return make_error(sec::unexpected_reply, std::string{what} + ": " + to_string(reply));
+}
+
+constexpr const char* dead_letter_script = R"lua(
+local id = redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+return id
+)lua";
+
+constexpr const char* remove_idle_script = R"lua(
+local removed = {}
+for _, info in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local fields = {}
+  for i = 1, #info, 2 do fields[info[i]] = info[i + 1] end
+  if fields['name'] ~= ARGV[2] and fields['pending'] == 0
+     and fields['idle'] >= tonumber(ARGV[3]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], fields['name'])
+    table.insert(removed, fields['name'])
+  end
+end
+return removed
+)lua";
+
+} // namespace
+
+redis_command xautoclaim(const std::string& stream, const std::string& group,
+                         const std::string& consumer, caf::timespan min_idle,
+                         const std::string& cursor, uint64_t count) {
+  return make_command({"XAUTOCLAIM", stream, group, consumer, millis(min_idle), cursor, "COUNT",
+                       std::to_string(count)});
+}
+
+caf::expected<claim_batch> parse_autoclaim_reply(redis_reply&& reply) {
+  // [next-cursor, [[id, fields|nil], ...], [deleted-id, ...]]
+  if (!reply.is_array() || reply.elements.size() < 2 || !reply.elements[0].is_string())
+    return bad("XAUTOCLAIM reply", reply);
+  claim_batch result;
+  result.next_cursor = std::move(reply.elements[0].str);
+  // Reuse the XREADGROUP parser for the entries: wrap them as one stream.
+  auto wrapped = redis_reply::array(
+    {redis_reply::array({redis_reply::string(""), std::move(reply.elements[1])})});
+  auto batch = parse_read_reply(std::move(wrapped));
+  if (!batch)
+    return batch.error();
+  result.entries = std::move(batch->entries);
+  result.deleted_ids = std::move(batch->deleted_ids);
+  if (reply.elements.size() > 2 && reply.elements[2].is_array())
+    for (auto& id : reply.elements[2].elements)
+      result.deleted_ids.emplace_back(std::move(id.str));
+  return result;
+}
+
+redis_command xclaim(const std::string& stream, const std::string& group,
+                     const std::string& consumer, const std::vector<std::string>& ids,
+                     bool just_id) {
+  auto cmd = make_command({"XCLAIM", stream, group, consumer, "0"});
+  cmd.argv.insert(cmd.argv.end(), ids.begin(), ids.end());
+  if (just_id)
+    cmd.arg("JUSTID");
+  return cmd;
+}
+
+redis_command xpending_range(const std::string& stream, const std::string& group,
+                             const std::string& first, const std::string& last, uint64_t count,
+                             const std::string& consumer) {
+  return make_command({"XPENDING", stream, group, first, last, std::to_string(count), consumer});
+}
+
+caf::expected<std::unordered_map<std::string, uint32_t>>
+parse_delivery_counts(const redis_reply& reply) {
+  // [[id, consumer, idle-ms, deliveries], ...]
+  if (!reply.is_array())
+    return bad("XPENDING reply", reply);
+  std::unordered_map<std::string, uint32_t> result;
+  for (const auto& row : reply.elements) {
+    if (!row.is_array() || row.elements.size() < 4
+        || row.elements[3].type != redis_reply::kind::integer)
+      return bad("XPENDING row", row);
+    result[row.elements[0].str] = static_cast<uint32_t>(row.elements[3].integer);
+  }
+  return result;
+}
+
+redis_command dead_letter(const std::string& stream, const std::string& group,
+                          const std::string& dead_stream, const stream_entry& entry,
+                          const std::string& consumer, const std::string& reason) {
+  auto cmd = make_command({"EVAL", dead_letter_script, "2", stream, dead_stream, group, entry.id});
+  cmd.argv.reserve(cmd.argv.size() + entry.fields.size() + 10);
+  cmd.argv.insert(cmd.argv.end(), entry.fields.begin(), entry.fields.end());
+  for (auto& [name, value] : {std::pair<const char*, std::string>{"dead_reason", reason},
+                              {"dead_id", entry.id},
+                              {"dead_stream", stream},
+                              {"dead_consumer", consumer},
+                              {"dead_deliveries", std::to_string(entry.deliveries)}}) {
+    cmd.arg(name).arg(value);
+  }
+  return cmd;
+}
+
+redis_command remove_idle_consumers(const std::string& stream, const std::string& group,
+                                    const std::string& self, caf::timespan idle) {
+  return make_command({"EVAL", remove_idle_script, "1", stream, group, self, millis(idle)});
+}
+
+} // namespace rill

@@ -1,0 +1,66 @@
+#pragma once
+
+// Builders and parsers for the recovery commands of a consumer (claiming,
+// leases, dead letters, removing idle consumers). Pure functions: the reader
+// sends them, the unit tests check them.
+
+#include "runtime/redis_command.hpp"
+#include "runtime/redis_reply.hpp"
+#include "runtime/stream_entry.hpp"
+
+#include <caf/expected.hpp>
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace rill {
+
+/// `XAUTOCLAIM stream group consumer min_idle_ms cursor COUNT count`.
+redis_command xautoclaim(const std::string& stream, const std::string& group,
+                         const std::string& consumer, caf::timespan min_idle,
+                         const std::string& cursor, uint64_t count);
+
+/// What XAUTOCLAIM returned (Redis 7 shape).
+struct claim_batch {
+  /// Where the next call continues; "0-0" when the scan has wrapped around.
+  std::string next_cursor;
+  std::vector<stream_entry> entries;
+  /// IDs that were pending but whose entry no longer exists.
+  std::vector<std::string> deleted_ids;
+};
+
+caf::expected<claim_batch> parse_autoclaim_reply(redis_reply&& reply);
+
+/// `XCLAIM stream group consumer 0 ids...` (increments the delivery counts
+/// and returns the entries) or, with `just_id`, only resets their idle time
+/// (a lease renewal; the counts stay).
+redis_command xclaim(const std::string& stream, const std::string& group,
+                     const std::string& consumer, const std::vector<std::string>& ids,
+                     bool just_id);
+
+/// `XPENDING stream group first last count consumer`: the extended form that
+/// lists each pending entry with its delivery count.
+redis_command xpending_range(const std::string& stream, const std::string& group,
+                             const std::string& first, const std::string& last, uint64_t count,
+                             const std::string& consumer);
+
+/// Maps ID -> delivery count from an extended XPENDING reply.
+caf::expected<std::unordered_map<std::string, uint32_t>>
+parse_delivery_counts(const redis_reply& reply);
+
+/// Writes `entry` to `dead_stream` (original fields plus dead_reason,
+/// dead_id, dead_stream, dead_consumer, dead_deliveries) and XACKs it, in one
+/// Lua script: unlike MULTI/EXEC, a script stops at the first failing command,
+/// so the XACK never runs unless the dead letter was written.
+redis_command dead_letter(const std::string& stream, const std::string& group,
+                          const std::string& dead_stream, const stream_entry& entry,
+                          const std::string& consumer, const std::string& reason);
+
+/// Removes consumers of the group (other than `self`) that have nothing
+/// pending and were idle at least `idle`, in one Lua script so no entry can be
+/// read by a consumer between the check and the removal. Returns the names.
+redis_command remove_idle_consumers(const std::string& stream, const std::string& group,
+                                    const std::string& self, caf::timespan idle);
+
+} // namespace rill
