@@ -16,4 +16,9 @@ void completion::operator()(caf::error err) const {
     caf::anon_send(worker_, done_atom::value, seq_, std::move(err));
 }
 
+void completion::after(caf::timespan delay, caf::error err) const {
+  if (!fired_->exchange(true))
+    caf::delayed_anon_send(worker_, delay, done_atom::value, seq_, std::move(err));
+}
+
 } // namespace rill

@@ -24,6 +24,10 @@ public:
 
   void operator()(caf::error err = caf::error{}) const;
 
+  /// Completes after `delay` without holding a thread (a timer message to
+  /// the worker): for callbacks that wait, and for simulating work.
+  void after(caf::timespan delay, caf::error err = caf::error{}) const;
+
 private:
   caf::actor worker_;
   uint64_t seq_;

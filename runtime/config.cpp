@@ -27,6 +27,8 @@ config::config() {
     .add(payload_bytes, "payload-bytes", "size of the produced payload field")
     .add(rate, "rate", "entries per second to produce (0: unlimited)")
     .add(record, "record", "append every processed seq to this file")
+    .add(fail_percent, "fail-percent", "consume: fail entries with seq % 100 < P (drill)")
+    .add(work_us, "work-us", "consume: wait this many µs per entry, asynchronously")
     .add(scheduler_threads, "scheduler-threads", "actor scheduler threads (0: one per core)");
   opt_group{custom_options_, "redis"}
     .add(redis.host, "host", "Redis host")

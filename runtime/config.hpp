@@ -39,6 +39,11 @@ public:
   uint64_t rate = 0;
   /// `--record FILE`: `rill consume` appends each processed seq to FILE.
   std::string record;
+  /// `--fail-percent P`: `rill consume` fails every entry whose seq % 100 < P
+  /// (always, so it is retried and then dead-lettered): a fault drill.
+  uint64_t fail_percent = 0;
+  /// `--work-us N`: `rill consume` waits N µs per entry, asynchronously.
+  uint64_t work_us = 0;
   /// `--scheduler-threads N` shortcut for CAF's scheduler.max-threads (0: the
   /// number of cores).
   uint64_t scheduler_threads = 0;

@@ -2,36 +2,9 @@
 # End-to-end checks of the `rill` binary against a private redis-server:
 # exit codes, the JSON lines, --record, and a graceful SIGTERM.
 # Usage: cli_test.sh path/to/rill
-set -u
 rill=$1
-dir=$(mktemp -d /tmp/rill-cli-XXXXXX)
-passed=0
-failed=0
-redis_pid=
-cleanup() {
-  [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-
-check() { # name, condition...
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok   $name"
-  else failed=$((failed + 1)); echo "FAIL $name"; fi
-}
-
-# A free port: try random ones until redis-server stays up.
-for _ in 1 2 3 4 5 6 7 8; do
-  port=$((20000 + RANDOM % 30000))
-  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-    --dir "$dir" --logfile "$dir/redis.log" &
-  redis_pid=$!
-  for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-  redis-cli -p "$port" ping >/dev/null 2>&1 && break
-  kill "$redis_pid" 2>/dev/null; redis_pid=
-done
-[ -n "$redis_pid" ] || { echo "cannot start redis-server"; exit 1; }
-addr=127.0.0.1:$port
+source "$(dirname "$0")/lib.sh"
+start_redis --appendonly no
 
 # -- configuration errors: one line, exit 2 --------------------------------------
 "$rill" consume --bogus=1 >"$dir/out" 2>"$dir/err"; rc=$?
@@ -52,7 +25,7 @@ n=20000
 check "produce exits 0" test $? -eq 0
 want=$(grep -o '"checksum":[0-9]*' "$dir/produce.json")
 check "produce reports $n" grep -q "\"produced\":$n," "$dir/produce.json"
-check "XLEN is $n" test "$(redis-cli -p "$port" XLEN s)" -eq $n
+check "XLEN is $n" test "$(rcli XLEN s)" -eq $n
 
 timeout 60 "$rill" consume --redis "$addr" --stream s --group g --count $n --max-in-flight 64 \
   --record "$dir/seqs" >"$dir/consume.out" 2>"$dir/err"
@@ -62,7 +35,7 @@ check "consume JSON is the last stdout line" grep -q '^{"impl":"rill","processed
 check "consume checksum equals produce checksum" grep -q "$want}" <<<"$last"
 check "record has every seq once" test "$(sort -n "$dir/seqs" | uniq | wc -l)" -eq $n
 check "record has no duplicates" test "$(wc -l <"$dir/seqs")" -eq $n
-check "nothing pending" test "$(redis-cli -p "$port" XPENDING s g | head -n 1)" -eq 0
+check "nothing pending" test "$(rcli XPENDING s g | head -n 1)" -eq 0
 
 # -- SIGTERM: finish in-flight entries, flush acks, exit 0 --------------------------
 "$rill" produce --redis "$addr" --stream live --count 6000 --rate 3000 >/dev/null 2>&1 &
@@ -76,8 +49,7 @@ timeout 20 tail --pid=$consumer -f /dev/null
 wait $consumer; rc=$?
 check "SIGTERM exits 0" test "$rc" -eq 0
 check "SIGTERM still prints the JSON line" grep -q '"processed":' "$dir/live.out"
-check "nothing pending after SIGTERM" test "$(redis-cli -p "$port" XPENDING live g | head -n 1)" -eq 0
+check "nothing pending after SIGTERM" test "$(rcli XPENDING live g | head -n 1)" -eq 0
 wait $producer
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

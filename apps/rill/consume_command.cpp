@@ -41,10 +41,12 @@ int consume_command(config& cfg) {
   c.add([&](const stream_entry& e) -> caf::error {
     auto field = e.find("seq");
     if (field == nullptr)
-      return make_error(sec::invalid_argument, "entry " + e.id + " has no seq field");
+      return fail_permanently("entry has no seq field");
     auto seq = parse_seq(*field);
     if (!seq)
-      return make_error(sec::invalid_argument, "entry " + e.id + ": seq is not a number");
+      return fail_permanently("seq is not a number");
+    if (*seq % 100 < cfg.fail_percent)
+      return make_error(sec::invalid_argument, "drill: --fail-percent fails this seq");
     if (record_fd >= 0) {
       // One write(2) per seq before the callback returns: a SIGKILL right
       // after cannot lose the record of a processed entry.
@@ -56,6 +58,10 @@ int consume_command(config& cfg) {
     checksum.fetch_add(seq_hash(*seq), std::memory_order_relaxed);
     return caf::none;
   });
+  if (cfg.work_us > 0)
+    c.add_async([&cfg](const stream_entry&, async_context ctx) {
+      ctx.done.after(std::chrono::microseconds{cfg.work_us});
+    });
   auto start_ns = now_ns();
   rt.start();
   const auto& m = c.metrics();
@@ -81,10 +87,12 @@ int consume_command(config& cfg) {
   auto end = m.finished_ns != 0 ? m.finished_ns.load() : end_ns;
   auto seconds = std::max(1e-9, (end - begin) / 1e9);
   auto processed = m.processed.load();
-  spdlog::info("consumer {}: {} entries in {} reads ({:.1f} per read), {} XACKs ({:.1f} IDs each)",
+  spdlog::info("consumer {}: {} deliveries in {} reads ({:.1f} per read), {} XACKs ({:.1f} IDs "
+               "each), {} failed, {} redelivered, {} dead-lettered, {} claimed",
                m.consumer_name, m.delivered.load(), m.reads.load(),
                m.delivered / std::max(1.0, double(m.reads)), m.ack_batches.load(),
-               m.acked / std::max(1.0, double(m.ack_batches)));
+               m.acked / std::max(1.0, double(m.ack_batches)), m.failed.load(),
+               m.redelivered.load(), m.dead_lettered.load(), m.claimed.load());
   std::printf("{\"impl\":\"rill\",\"processed\":%llu,\"seconds\":%.3f,\"msgs_per_s\":%.0f,"
               "\"checksum\":%llu}\n",
               static_cast<unsigned long long>(processed), seconds, processed / seconds,
@@ -92,10 +100,10 @@ int consume_command(config& cfg) {
   std::fflush(stdout);
   if (rc != 0)
     return rc;
-  if (m.failed > 0) {
-    spdlog::error("{} entries failed and stay pending", m.failed.load());
-    return 1;
-  }
+  if (m.dead_lettered > 0)
+    spdlog::warn("{} entries were dead-lettered to {}", m.dead_lettered.load(),
+                 cfg.consumer.dead_letter_stream.empty() ? cfg.consumer.stream + ":dead"
+                                                         : cfg.consumer.dead_letter_stream);
   return 0;
 }
 

@@ -1,0 +1,221 @@
+#define CAF_SUITE reliability
+#include "redis_fixture.hpp"
+#include "runtime/runtime.hpp"
+#include "runtime/seq_checksum.hpp"
+
+#include <caf/test/unit_test.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+using namespace rill;
+using namespace rill::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+consumer_options consumer_for(const std::string& stream, const std::string& name, uint32_t k) {
+  consumer_options opts;
+  opts.stream = stream;
+  opts.group = "g";
+  opts.consumer = name;
+  opts.max_in_flight = k;
+  return opts;
+}
+
+} // namespace
+
+CAF_TEST(lease_keeps_a_long_callback_from_being_claimed) {
+  redis_fixture fx;
+  fx.fill("s", 0, 1);
+  config cfg_a;
+  config cfg_b;
+  fx.point(cfg_a);
+  fx.point(cfg_b);
+  std::atomic<int> runs_a{0};
+  std::atomic<int> runs_b{0};
+  std::atomic<int> slow_runs{0};
+  auto opts_a = consumer_for("s", "a", 4);
+  auto opts_b = consumer_for("s", "b", 4);
+  for (auto* o : {&opts_a, &opts_b}) {
+    o->claim_min_idle = 1s;
+    o->claim_interval = 100ms;
+  }
+  runtime rt_a{cfg_a};
+  rt_a.add_consumer(opts_a).add_async([&](const stream_entry& e, async_context ctx) {
+    ++runs_a;
+    if (*e.find("seq") == "0") {
+      ++slow_runs;
+      ctx.done.after(3500ms); // 3.5x the claim idle time
+    } else {
+      ctx.done();
+    }
+  });
+  rt_a.start();
+  deadline first{10s};
+  while (runs_a == 0 && !first.passed())
+    std::this_thread::sleep_for(10ms);
+  CAF_REQUIRE_EQUAL(runs_a.load(), 1);
+  // A second consumer of the group, eager to claim anything idle for 1 s.
+  runtime rt_b{cfg_b};
+  auto& b = rt_b.add_consumer(opts_b);
+  b.add_async([&](const stream_entry& e, async_context ctx) {
+    ++runs_b;
+    if (*e.find("seq") == "0")
+      ++slow_runs;
+    ctx.done();
+  });
+  rt_b.start();
+  fx.fill("s", 1, 200); // work for both
+  deadline limit{20s};
+  while (!(fx.pending("s", "g") == 0 && runs_a + runs_b >= 201) && !limit.passed())
+    std::this_thread::sleep_for(50ms);
+  CAF_CHECK_EQUAL(slow_runs.load(), 1); // processed once, by its owner
+  CAF_CHECK_EQUAL(b.metrics().claimed.load(), 0u);
+  CAF_CHECK_EQUAL(runs_a + runs_b, 201);
+  CAF_CHECK_EQUAL(fx.pending("s", "g"), 0);
+}
+
+CAF_TEST(group_deleted_while_consuming_is_recreated) {
+  redis_fixture fx;
+  config cfg;
+  fx.point(cfg);
+  std::mutex mtx;
+  std::set<uint64_t> seen;
+  runtime rt{cfg};
+  auto& c = rt.add_consumer(consumer_for("s", "c", 8));
+  c.add([&](const stream_entry& e) {
+    std::lock_guard<std::mutex> guard{mtx};
+    seen.insert(*parse_seq(*e.find("seq")));
+  });
+  rt.start();
+  fx.fill("s", 0, 500);
+  auto count = [&] {
+    std::lock_guard<std::mutex> guard{mtx};
+    return seen.size();
+  };
+  deadline limit{30s};
+  while (count() < 500 && !limit.passed())
+    std::this_thread::sleep_for(10ms);
+  fx.redis({"XGROUP", "DESTROY", "s", "g"});
+  fx.fill("s", 500, 500);
+  while (count() < 1000 && !limit.passed())
+    std::this_thread::sleep_for(10ms);
+  CAF_CHECK_EQUAL(count(), 1000u);
+  auto groups = fx.redis({"XINFO", "GROUPS", "s"});
+  CAF_CHECK_EQUAL(groups.elements.size(), 1u);
+  while (fx.pending("s", "g") != 0 && !limit.passed())
+    std::this_thread::sleep_for(10ms);
+  CAF_CHECK_EQUAL(fx.pending("s", "g"), 0);
+}
+
+CAF_TEST(stream_trimmed_under_pending_entries) {
+  redis_fixture fx;
+  fx.fill("s", 0, 100);
+  fx.redis({"XGROUP", "CREATE", "s", "g", "0"});
+  fx.redis({"XREADGROUP", "GROUP", "g", "c", "COUNT", "50", "STREAMS", "s", ">"});
+  fx.redis({"XTRIM", "s", "MAXLEN", "0"}); // the 50 pending entries are gone
+  CAF_REQUIRE_EQUAL(fx.pending("s", "g"), 50);
+  fx.fill("s", 100, 10);
+  config cfg;
+  fx.point(cfg);
+  std::atomic<int> runs{0};
+  {
+    runtime rt{cfg};
+    auto opts = consumer_for("s", "c", 8);
+    opts.limit = 10;
+    auto& c = rt.add_consumer(opts);
+    c.add([&](const stream_entry&) { ++runs; });
+    rt.start();
+    deadline limit{20s};
+    rt.run([&] { return rt.consumers_finished() || limit.passed(); });
+    CAF_CHECK_EQUAL(c.metrics().deleted.load(), 50u);
+  }
+  CAF_CHECK_EQUAL(runs.load(), 10);
+  CAF_CHECK_EQUAL(fx.pending("s", "g"), 0);
+}
+
+CAF_TEST(sixteen_megabyte_value) {
+  redis_fixture fx;
+  config cfg;
+  fx.point(cfg);
+  std::string big(16 << 20, 'x');
+  for (size_t i = 0; i < big.size(); i += 4096)
+    big[i] = static_cast<char>(i / 4096);
+  std::atomic<size_t> got_size{0};
+  std::atomic<bool> same{false};
+  {
+    runtime rt{cfg};
+    auto opts = consumer_for("big", "c", 2);
+    opts.limit = 2;
+    auto& c = rt.add_consumer(opts);
+    c.add([&](const stream_entry& e) {
+      if (auto v = e.find("v")) {
+        got_size = v->size();
+        same = *v == big;
+      }
+    });
+    rt.start();
+    CAF_CHECK(rt.xadd("big", {"v", big}));
+    CAF_CHECK(rt.xadd("big", {"small", "1"}));
+    deadline limit{30s};
+    rt.run([&] { return rt.consumers_finished() || limit.passed(); });
+  }
+  CAF_CHECK_EQUAL(got_size.load(), big.size());
+  CAF_CHECK(same.load());
+  CAF_CHECK_EQUAL(fx.pending("big", "g"), 0);
+}
+
+CAF_TEST(missing_permission_is_clear_and_isolated) {
+  redis_fixture fx;
+  fx.redis({"ACL", "SETUSER", "orders-app", "on", ">pw", "~orders*", "&*", "+@all"});
+  fx.fill("orders", 0, 100);
+  config cfg;
+  fx.point(cfg);
+  cfg.redis.user = "orders-app";
+  cfg.redis.password = "pw";
+  runtime rt{cfg};
+  auto& denied = rt.add_consumer(consumer_for("payments", "c", 4));
+  denied.add([](const stream_entry&) {});
+  auto opts = consumer_for("orders", "c", 4);
+  opts.limit = 100;
+  auto& allowed = rt.add_consumer(opts);
+  allowed.add([](const stream_entry&) {});
+  rt.start();
+  deadline limit{20s};
+  rt.run([&] {
+    return (allowed.metrics().finished && !denied.metrics().last_error().empty()) || limit.passed();
+  });
+  CAF_CHECK_EQUAL(allowed.metrics().processed.load(), 100u);
+  auto err = denied.metrics().last_error();
+  CAF_CHECK_NOT_EQUAL(err.find("rill::sec::no_permission"), std::string::npos);
+  CAF_CHECK_NOT_EQUAL(err.find("NOPERM"), std::string::npos);
+}
+
+CAF_TEST(producer_fails_fast_while_redis_is_down_then_resumes) {
+  redis_fixture fx;
+  config cfg;
+  fx.point(cfg);
+  cfg.redis.reconnect_max = 200ms;
+  runtime rt{cfg};
+  CAF_REQUIRE(rt.xadd("s", {"seq", "0"}));
+  fx.server->stop();
+  // The first request may see the connection die; after that, fail fast.
+  rt.xadd("s", {"seq", "1"});
+  auto t0 = std::chrono::steady_clock::now();
+  auto down = rt.xadd("s", {"seq", "1"});
+  auto took = std::chrono::steady_clock::now() - t0;
+  CAF_REQUIRE(!down);
+  CAF_CHECK_EQUAL(code_of(down.error()), sec::redis_unavailable);
+  CAF_CHECK_LESS(took, 500ms); // no waiting for a timeout, no queueing
+  CAF_REQUIRE(!fx.server->restart());
+  deadline limit{10s};
+  caf::expected<std::string> back{caf::error{}};
+  do {
+    std::this_thread::sleep_for(50ms);
+    back = rt.xadd("s", {"seq", "2"});
+  } while (!back && !limit.passed());
+  CAF_CHECK(back);
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Shared by the shell tests: a private redis-server on a free loopback port,
+# stopped on exit however the test ends, and pass/fail bookkeeping.
+set -u
+dir=$(mktemp -d /tmp/rill-test-XXXXXX)
+passed=0
+failed=0
+redis_pid=
+redis_args=()
+children=()
+
+cleanup() {
+  for pid in "${children[@]}"; do kill -9 "$pid" 2>/dev/null; done
+  [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+check() { # name, command...
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "ok   $name"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name"
+  fi
+}
+
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}
+
+rcli() { redis-cli -p "$port" "$@"; }
+
+launch_redis() {
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --dir "$dir" \
+    --logfile "$dir/redis.log" "${redis_args[@]}" &
+  redis_pid=$!
+  for _ in $(seq 100); do
+    rcli ping >/dev/null 2>&1 && return 0
+    kill -0 "$redis_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill "$redis_pid" 2>/dev/null
+  redis_pid=
+  return 1
+}
+
+# start_redis [redis-server args...]: sets port, addr, redis_pid.
+start_redis() {
+  redis_args=("$@")
+  for _ in 1 2 3 4 5 6 7 8; do
+    port=$((20000 + RANDOM % 30000))
+    launch_redis && break
+  done
+  [ -n "$redis_pid" ] || { echo "cannot start redis-server"; exit 1; }
+  addr=127.0.0.1:$port
+}
+
+# stop_redis: SIGTERM (flushes the AOF), wait.
+stop_redis() {
+  kill -TERM "$redis_pid" && wait "$redis_pid" 2>/dev/null
+  redis_pid=
+}
+
+# restart_redis: same port, directory and arguments.
+restart_redis() {
+  stop_redis
+  launch_redis || { echo "cannot restart redis-server"; exit 1; }
+}
+
+pending() { rcli XPENDING "$1" "$2" | head -n 1; }
+
+# Entries pending for one consumer.
+pending_of() { # stream group consumer
+  rcli XPENDING "$1" "$2" - + 1000000 "$3" | grep -c -- '-'
+}
+
+distinct() { sort -n "$1" | uniq | wc -l; }
+
+# wait_until SECONDS command...: polls every 0.2 s.
+wait_until() {
+  local limit=$1
+  shift
+  local end=$((SECONDS + limit))
+  while [ $SECONDS -lt $end ]; do
+    "$@" && return 0
+    sleep 0.2
+  done
+  return 1
+}
