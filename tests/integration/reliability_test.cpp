@@ -219,3 +219,30 @@ CAF_TEST(producer_fails_fast_while_redis_is_down_then_resumes) {
   } while (!back && !limit.passed());
   CAF_CHECK(back);
 }
+
+CAF_TEST(idle_consumers_without_pending_entries_are_removed) {
+  redis_fixture fx;
+  fx.fill("s", 0, 2);
+  fx.redis({"XGROUP", "CREATE", "s", "g", "0"});
+  // "gone" read and acked its entry; "holder" still has one pending.
+  auto r1 = fx.redis({"XREADGROUP", "GROUP", "g", "gone", "COUNT", "1", "STREAMS", "s", ">"});
+  fx.redis({"XACK", "s", "g", r1.elements.at(0).elements.at(1).elements.at(0).elements.at(0).str});
+  fx.redis({"XREADGROUP", "GROUP", "g", "holder", "COUNT", "1", "STREAMS", "s", ">"});
+  config cfg;
+  fx.point(cfg);
+  runtime rt{cfg};
+  auto opts = consumer_for("s", "live", 2);
+  opts.consumer_idle_timeout = 300ms;
+  opts.claim_min_idle = 0s; // keep "holder"'s entry where it is
+  auto& c = rt.add_consumer(opts);
+  c.add([](const stream_entry&) {});
+  rt.start();
+  deadline limit{10s};
+  rt.run([&] { return c.metrics().consumers_removed > 0 || limit.passed(); });
+  CAF_CHECK_EQUAL(c.metrics().consumers_removed.load(), 1u);
+  auto info = caf::deep_to_string(fx.redis({"XINFO", "CONSUMERS", "s", "g"}));
+  CAF_CHECK_EQUAL(info.find("\"gone\""), std::string::npos);
+  CAF_CHECK_NOT_EQUAL(info.find("\"holder\""), std::string::npos);
+  CAF_CHECK_NOT_EQUAL(info.find("\"live\""), std::string::npos);
+  CAF_CHECK_EQUAL(fx.pending("s", "g"), 1); // holder's entry was not dropped
+}
