@@ -44,14 +44,14 @@ void recovered(reader_ptr self) {
 
 void setup(reader_ptr self) {
   auto& st = self->state;
-  st.request_outstanding = true;
+  st.setup_outstanding = true;
   auto cmd = make_command(
     {"XGROUP", "CREATE", st.opts.stream, st.opts.group, st.opts.start_id, "MKSTREAM"});
   self->request(st.conn, st.opts.request_timeout, std::move(cmd))
     .then(
       [self](redis_reply&) {
         auto& st = self->state;
-        st.request_outstanding = false;
+        st.setup_outstanding = false;
         spdlog::info("consumer {}: created group at {}", label(st), st.opts.start_id);
         st.current = reader_state::phase::backlog;
         recovered(self);
@@ -59,7 +59,7 @@ void setup(reader_ptr self) {
       },
       [self](caf::error& err) {
         auto& st = self->state;
-        st.request_outstanding = false;
+        st.setup_outstanding = false;
         if (context_text(err).rfind("BUSYGROUP", 0) == 0) {
           st.current = reader_state::phase::backlog; // exists already: fine
           recovered(self);
@@ -136,6 +136,15 @@ void on_read(reader_ptr self, redis_reply& reply) {
   dispatch_waiting(self);
 }
 
+/// A blocked `>` read would hold a stop for up to BLOCK; unblock it (its
+/// reply is nil, or entries that arrived meanwhile, which still get
+/// processed). A second pipelined read starts blocking after the first
+/// returns, so this runs again then.
+void unblock_if_stopping(reader_ptr self) {
+  if (self->state.stopping)
+    unblock_reads(self);
+}
+
 void read(reader_ptr self, uint64_t count) {
   auto& st = self->state;
   redis_command cmd;
@@ -151,17 +160,28 @@ void read(reader_ptr self, uint64_t count) {
     cmd.blocks_for = st.opts.block;
   }
   cmd.arg("STREAMS").arg(st.opts.stream).arg(live ? ">" : st.backlog_cursor);
-  st.request_outstanding = true;
+  ++st.reads_outstanding;
+  st.reserved += count;
+  auto settle = [self, count] {
+    auto& st = self->state;
+    --st.reads_outstanding;
+    st.reserved -= count;
+  };
   self->request(st.conn, st.opts.request_timeout + cmd.blocks_for, std::move(cmd))
     .then(
-      [self](redis_reply& reply) {
-        self->state.request_outstanding = false;
+      [self, settle](redis_reply& reply) {
+        settle();
         on_read(self, reply);
+        unblock_if_stopping(self);
+        if (self->state.claim_pending) {
+          self->state.claim_pending = false;
+          claim(self); // before reading again: its credits are free now
+        }
         maybe_read(self);
         check_done(self);
       },
-      [self](caf::error& err) {
-        self->state.request_outstanding = false;
+      [self, settle](caf::error& err) {
+        settle();
         fail(self, err);
         check_done(self);
       });
@@ -246,14 +266,7 @@ void stop(reader_ptr self) {
     return;
   st.stopping = true;
   self->delayed_send(self, st.opts.stop_timeout, deadline_atom::value);
-  // A blocked `>` read would hold the stop for up to BLOCK; unblock it (its
-  // reply is nil, or entries that arrived meanwhile, which still get
-  // processed).
-  if (st.request_outstanding && st.current == reader_state::phase::live && st.conn_client_id >= 0)
-    self
-      ->request(st.commands, st.opts.request_timeout,
-                make_command({"CLIENT", "UNBLOCK", std::to_string(st.conn_client_id)}))
-      .then([](redis_reply&) {}, [](caf::error&) {});
+  unblock_if_stopping(self);
   check_done(self);
 }
 
@@ -343,7 +356,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
       if (st.stopping) {
         check_done(self);
       } else if (st.current == reader_state::phase::setup) {
-        if (!st.request_outstanding)
+        if (!st.setup_outstanding && st.reads_outstanding == 0)
           setup(self);
       } else {
         maybe_read(self);
@@ -421,14 +434,37 @@ std::string label(const reader_state& st) {
 
 void maybe_read(reader_ptr self) {
   auto& st = self->state;
-  if (st.stopping || st.request_outstanding || st.retry_armed
+  if (st.stopping || st.setup_outstanding || st.retry_armed
       || st.current == reader_state::phase::setup)
     return;
+  // New entries (`>`) may be read by two pipelined reads, keeping the
+  // connection busy while the previous batch is processed. A read of the own
+  // pending list goes alone: its cursor moves with each reply.
+  auto max_reads = st.current == reader_state::phase::live ? 2u : 1u;
+  if (st.reads_outstanding >= max_reads)
+    return;
   uint64_t credits = st.credits();
+  // A read costs a round trip whatever its COUNT: unless nothing at all is in
+  // flight, wait for half the workers to be free rather than fetch entries
+  // one by one (credits come back microseconds apart).
+  bool quiet = st.busy == 0 && st.reads_outstanding == 0;
+  if (!quiet && credits < std::max<uint64_t>(1, st.slots.size() / 2))
+    return;
   if (st.opts.limit > 0)
-    credits = std::min(credits, st.opts.limit - std::min(st.opts.limit, st.read_total));
+    credits
+      = std::min(credits, st.opts.limit - std::min(st.opts.limit, st.read_total + st.reserved));
   if (credits > 0)
     read(self, credits);
+}
+
+void unblock_reads(reader_ptr self) {
+  auto& st = self->state;
+  if (st.reads_outstanding == 0 || st.current != reader_state::phase::live || st.conn_client_id < 0)
+    return;
+  self
+    ->request(st.commands, st.opts.request_timeout,
+              make_command({"CLIENT", "UNBLOCK", std::to_string(st.conn_client_id)}))
+    .then([](redis_reply&) {}, [](caf::error&) {});
 }
 
 void dispatch_waiting(reader_ptr self) {
@@ -456,8 +492,8 @@ void check_done(reader_ptr self) {
   bool limit_done = st.opts.limit > 0 && st.read_total >= st.opts.limit;
   if (!st.stopping && !limit_done)
     return;
-  if (st.request_outstanding || st.busy > 0 || !st.waiting.empty() || st.annotating > 0
-      || st.reclaiming > 0 || st.dead_in_flight > 0)
+  if (st.setup_outstanding || st.reads_outstanding > 0 || st.busy > 0 || !st.waiting.empty()
+      || st.annotating > 0 || st.reclaiming > 0 || st.dead_in_flight > 0)
     return;
   // Done with its limit, a consumer also sees its failed entries through to
   // success or the dead-letter stream. A stopping one leaves them pending:

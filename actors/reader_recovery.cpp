@@ -245,15 +245,24 @@ void start_recovery_timers(reader_ptr self) {
 
 void claim(reader_ptr self) {
   auto& st = self->state;
-  if (st.stopping)
+  if (st.stopping || st.claim_outstanding)
     return;
   auto credits = st.credits();
+  if (credits == 0 && st.current == reader_state::phase::live && st.busy == 0 && st.held() == 0
+      && st.reads_outstanding > 0 && st.conn_client_id >= 0) {
+    // Idle, with every credit in a read blocked on an empty stream: that is
+    // spare capacity. Unblock the read; the claim runs when it returns.
+    st.claim_pending = true;
+    unblock_reads(self);
+    return;
+  }
   // Own pending entries come first; claim only with idle workers to spare.
-  if (st.claim_outstanding || st.current != reader_state::phase::live || credits == 0) {
+  if (st.current != reader_state::phase::live || credits == 0) {
     self->delayed_send(self, st.opts.claim_interval, claim_atom::value);
     return;
   }
   st.claim_outstanding = true;
+  st.reserved += credits; // what the claim may return, like a read
   self
     ->request(st.commands, st.opts.request_timeout,
               xautoclaim(st.opts.stream, st.opts.group, st.opts.consumer, st.opts.claim_min_idle,
@@ -262,6 +271,7 @@ void claim(reader_ptr self) {
       [self, credits](redis_reply& reply) {
         auto& st = self->state;
         st.claim_outstanding = false;
+        st.reserved -= credits;
         auto batch = parse_autoclaim_reply(std::move(reply));
         if (!batch) {
           spdlog::warn("consumer {}: {}", label(st), describe(batch.error()));
@@ -289,12 +299,15 @@ void claim(reader_ptr self) {
           self->send(self, claim_atom::value); // there may be more right away
         else
           self->delayed_send(self, st.opts.claim_interval, claim_atom::value);
+        maybe_read(self);
       },
-      [self](caf::error& err) {
+      [self, credits](caf::error& err) {
         auto& st = self->state;
         st.claim_outstanding = false;
+        st.reserved -= credits;
         spdlog::debug("consumer {}: XAUTOCLAIM failed: {}", label(st), describe(err));
         self->delayed_send(self, st.opts.claim_interval, claim_atom::value);
+        maybe_read(self);
       });
 }
 

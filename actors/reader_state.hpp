@@ -67,7 +67,11 @@ struct reader_state {
   uint32_t reclaiming = 0;           // in an XCLAIM for redelivery
   uint32_t dead_in_flight = 0;       // in a dead-letter script
 
-  bool request_outstanding = false; // XGROUP CREATE or XREADGROUP
+  bool setup_outstanding = false; // XGROUP CREATE
+  /// XREADGROUPs in flight (up to 2 for `>` reads, 1 for own pending) and the
+  /// entries they may return: reserved credits.
+  uint32_t reads_outstanding = 0;
+  uint64_t reserved = 0;
   std::string backlog_cursor = "0";
   uint64_t read_total = 0;
   int64_t conn_client_id = -1;
@@ -89,6 +93,8 @@ struct reader_state {
   steady::time_point redeliver_at;
   bool dead_retry_armed = false;
   bool claim_outstanding = false;
+  /// A claim waits for a blocked read to be unblocked (its credits freed).
+  bool claim_pending = false;
   std::string claim_cursor = "0-0";
 
   bool stopping = false;
@@ -99,9 +105,9 @@ struct reader_state {
            + dead_in_flight;
   }
 
-  /// Idle workers not spoken for by held entries: what a read may fetch.
+  /// Idle workers not spoken for by held entries or reads in flight.
   size_t credits() const noexcept {
-    auto h = held();
+    auto h = held() + reserved;
     return idle.size() > h ? idle.size() - h : 0;
   }
 
@@ -119,6 +125,7 @@ std::string label(const reader_state& st);
 // -- reader.cpp ------------------------------------------------------------------------
 
 void maybe_read(reader_ptr self);
+void unblock_reads(reader_ptr self);
 void dispatch_waiting(reader_ptr self);
 void ack_later(reader_ptr self, std::string id);
 void check_done(reader_ptr self);

@@ -29,6 +29,9 @@ config::config() {
     .add(record, "record", "append every processed seq to this file")
     .add(fail_percent, "fail-percent", "consume: fail entries with seq % 100 < P (drill)")
     .add(work_us, "work-us", "consume: wait this many µs per entry, asynchronously")
+    .add(rounds, "rounds", "bench: rounds per case")
+    .add(seconds, "seconds", "bench latency: how long to produce")
+    .add(streams, "streams", "bench scale/responsiveness: number of streams")
     .add(scheduler_threads, "scheduler-threads", "actor scheduler threads (0: one per core)");
   opt_group{custom_options_, "redis"}
     .add(redis.host, "host", "Redis host")
@@ -67,6 +70,12 @@ config::config() {
     .add(producer.max_queued, "max-queued", "XADD requests queued before backpressure");
   opt_group{custom_options_, "log"}.add(log_level, "level", "trace, debug, info, warn, error, off");
   register_message_types(*this);
+  // On small machines, CAF's idle workers spinning in 50 us sleeps ("moderate"
+  // polling) steal the CPU that Redis and the I/O thread need: measured 1.6-2x
+  // throughput and a third less round-trip latency without that phase (see
+  // docs/benchmarks.md). Flags and the config file still override these.
+  set("work-stealing.moderate-poll-attempts", size_t{0});
+  set("work-stealing.aggressive-poll-attempts", size_t{10});
 }
 
 namespace {

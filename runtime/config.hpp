@@ -44,6 +44,10 @@ public:
   uint64_t fail_percent = 0;
   /// `--work-us N`: `rill consume` waits N µs per entry, asynchronously.
   uint64_t work_us = 0;
+  /// `rill bench`: rounds per case, seconds per latency run, streams.
+  uint64_t rounds = 3;
+  uint64_t seconds = 10;
+  uint64_t streams = 1;
   /// `--scheduler-threads N` shortcut for CAF's scheduler.max-threads (0: the
   /// number of cores).
   uint64_t scheduler_threads = 0;

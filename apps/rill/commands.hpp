@@ -18,6 +18,9 @@ int consume_command(config& cfg);
 /// `rill demo`: private redis-server, produce + consume with live progress.
 int demo_command(config& cfg);
 
+/// `rill bench <case>`: consume, latency, scale, responsiveness.
+int bench_command(config& cfg, const std::string& which);
+
 /// Prints a progress line on stderr when it is a terminal (rewritten in
 /// place); prints nothing otherwise.
 void progress(const std::string& line);

@@ -13,6 +13,11 @@ constexpr const char* usage = R"(usage: rill <command> [flags]
 
 commands:
   demo      start a private redis-server, produce and consume a stream live
+  bench     consume --count N --max-in-flight K [--payload-bytes B] [--rounds R]
+            latency --rate R --seconds D
+            scale --streams S --max-in-flight K --count N
+            responsiveness --streams S
+            (each starts its own redis-server unless --redis HOST:PORT)
   produce   --redis HOST:PORT --stream S --count N [--payload-bytes B] [--rate R]
   consume   --redis HOST:PORT --stream S --group G --count N --max-in-flight K
             [--consumer NAME] [--record FILE]
@@ -30,6 +35,15 @@ int main(int argc, char** argv) {
     return argc < 2 ? rill::cli::exit_config_error : 0;
   }
   std::string command = argv[1];
+  int first_flag = 2;
+  std::string bench_case;
+  if (command == "bench") {
+    if (argc < 3)
+      return rill::cli::config_error("bench",
+                                     "which case? consume, latency, scale, responsiveness");
+    bench_case = argv[2];
+    first_flag = 3;
+  }
   using handler = int (*)(rill::config&);
   handler run = nullptr;
   if (command == "produce")
@@ -38,15 +52,20 @@ int main(int argc, char** argv) {
     run = rill::cli::consume_command;
   else if (command == "demo")
     run = rill::cli::demo_command;
+  else if (command == "bench")
+    run = nullptr;
   else
     return rill::cli::config_error(command, "unknown command (try: rill --help)");
+  (void)run;
   rill::config cfg;
-  if (auto err = cfg.load({argv + 2, argv + argc}))
+  if (auto err = cfg.load({argv + first_flag, argv + argc}))
     return rill::cli::config_error(command, rill::describe(err));
   if (cfg.help_printed())
     return 0;
   rill::setup_logging(cfg.log_level);
   try {
+    if (command == "bench")
+      return rill::cli::bench_command(cfg, bench_case);
     return run(cfg);
   } catch (const std::invalid_argument& ex) {
     return rill::cli::config_error(command, ex.what());

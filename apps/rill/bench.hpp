@@ -1,0 +1,53 @@
+#pragma once
+
+// `rill bench`: measurements side by side in one run (never timed asserts).
+
+#include "runtime/blocking_client.hpp"
+#include "runtime/config.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rill::bench {
+
+/// CPU and memory of this process so far (getrusage).
+struct usage {
+  double user_s = 0;
+  double sys_s = 0;
+  long max_rss_kb = 0;
+  static usage now();
+  usage operator-(const usage& earlier) const;
+};
+
+/// XADDs seq = 0..n-1 (payload of `payload_bytes`) in pipelined chunks and
+/// creates `group` at 0.
+void prefill(blocking_client& c, const std::string& stream, const std::string& group, uint64_t n,
+             uint64_t payload_bytes);
+
+/// The yardstick: a single-threaded synchronous hiredis loop - XREADGROUP
+/// COUNT k, then one XACK for the batch pipelined with the next read - until
+/// `n` entries are acked. Returns msgs/s.
+double raw_consume(blocking_client& c, const std::string& stream, const std::string& group,
+                   uint64_t n, uint64_t k);
+
+/// Median, min and max of `xs` (not empty).
+struct summary {
+  double median = 0;
+  double min = 0;
+  double max = 0;
+};
+summary summarize(std::vector<double> xs);
+
+/// Percentile `p` (0..100) of sorted `xs`.
+double percentile(const std::vector<double>& sorted, double p);
+
+/// Number of threads of this process.
+int thread_count();
+
+int consume_case(config& cfg);
+int latency_case(config& cfg);
+int scale_case(config& cfg);
+int responsiveness_case(config& cfg);
+
+} // namespace rill::bench
