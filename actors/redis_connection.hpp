@@ -14,7 +14,8 @@ namespace rill {
 /// multiplexer (never blocking a scheduler thread), with hiredis encoding
 /// commands and decoding replies.
 ///
-/// Requests (always send them with a timeout):
+/// Requests (the connection bounds each one by its own deadline, so callers on
+/// hot paths may use `caf::infinite`; others should pass a timeout):
 /// - `redis_command` -> `redis_reply`; an error reply becomes an error
 ///   (`sec::wrong_type`, `sec::no_group`, `sec::reply_error`, ...).
 /// - `std::vector<redis_command>` -> `std::vector<redis_reply>`: pipelined,

@@ -217,12 +217,16 @@ int scale_case(config& cfg) {
       consumer.add([](const stream_entry&) {});
       all.push_back(&consumer);
     }
+    // Sample threads and Redis connections while the run is going.
+    auto sample = [&] {
+      threads = std::max(threads, thread_count());
+      if (auto list = c.command({"CLIENT", "LIST"}))
+        connections = std::max<int64_t>(
+          connections, std::count(list->str.begin(), list->str.end(), '\n') - 1); // not ours
+    };
     rt.start();
-    rt.run(
-      {}, [&] { threads = std::max(threads, thread_count()); }, 100ms);
-    threads = std::max(threads, thread_count());
-    if (auto list = c.command({"CLIENT", "LIST"}))
-      connections = std::count(list->str.begin(), list->str.end(), '\n') - 1; // not ours
+    sample();
+    rt.run({}, sample, 100ms);
     int64_t first = INT64_MAX;
     int64_t last = 0;
     uint64_t processed = 0;

@@ -5,6 +5,8 @@
 
 #include <caf/test/unit_test.hpp>
 
+#include <csignal>
+
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -245,4 +247,45 @@ CAF_TEST(idle_consumers_without_pending_entries_are_removed) {
   CAF_CHECK_NOT_EQUAL(info.find("\"holder\""), std::string::npos);
   CAF_CHECK_NOT_EQUAL(info.find("\"live\""), std::string::npos);
   CAF_CHECK_EQUAL(fx.pending("s", "g"), 1); // holder's entry was not dropped
+}
+
+CAF_TEST(a_frozen_server_times_out_every_request) {
+  redis_fixture fx;
+  fx.fill("s", 0, 10);
+  config cfg;
+  fx.point(cfg);
+  cfg.redis.request_timeout = 500ms;
+  cfg.redis.connect_timeout = 500ms;
+  cfg.redis.reconnect_max = 200ms;
+  runtime rt{cfg};
+  auto opts = consumer_for("s", "c", 4);
+  opts.block = 200ms;
+  auto& c = rt.add_consumer(opts);
+  std::atomic<int> runs{0};
+  c.add([&](const stream_entry&) { ++runs; });
+  rt.start();
+  deadline limit{20s};
+  while (runs < 10 && !limit.passed())
+    std::this_thread::sleep_for(10ms);
+  ::kill(fx.server->pid(), SIGSTOP); // accepts bytes, answers nothing
+  auto t0 = std::chrono::steady_clock::now();
+  auto frozen = rt.xadd("s", {"seq", "10"});
+  auto took = std::chrono::steady_clock::now() - t0;
+  CAF_REQUIRE(!frozen);
+  CAF_CHECK_EQUAL(code_of(frozen.error()), sec::connection_lost); // closed by its deadline
+  CAF_CHECK_NOT_EQUAL(describe(frozen.error()).find("no reply to XADD"), std::string::npos);
+  CAF_CHECK_LESS(took, 2s);
+  while (c.metrics().last_error().empty() && !limit.passed())
+    std::this_thread::sleep_for(10ms);
+  CAF_CHECK_NOT_EQUAL(c.metrics().last_error().find("no reply to XREADGROUP"), std::string::npos);
+  ::kill(fx.server->pid(), SIGCONT);
+  caf::expected<std::string> back{caf::error{}};
+  do {
+    std::this_thread::sleep_for(50ms);
+    back = rt.xadd("s", {"seq", "10"});
+  } while (!back && !limit.passed());
+  CAF_CHECK(back);
+  while (runs < 11 && !limit.passed())
+    std::this_thread::sleep_for(10ms);
+  CAF_CHECK_GREATER_OR_EQUAL(runs.load(), 11);
 }
