@@ -92,3 +92,6 @@ wait_until() {
   done
   return 1
 }
+
+# drained STREAM GROUP RECORD N: every seq 0..N-1 recorded and nothing pending.
+drained() { [ "$(distinct "$3")" -eq "$4" ] && [ "$(pending "$1" "$2")" -eq 0 ]; }

@@ -18,8 +18,7 @@ for _ in $(seq 12); do
 done
 echo "killed $killed client connections"
 check "connections were killed" test "$killed" -ge 12
-done_draining() { [ "$(distinct "$rec")" -eq $n ] && [ "$(pending s g)" -eq 0 ]; }
-check "drained" wait_until 90 done_draining
+check "drained" wait_until 90 drained s g "$rec" $n
 kill -TERM "$pid"
 wait "$pid"
 check "consumer exits 0" test $? -eq 0

@@ -30,8 +30,7 @@ for name in c1 c1 c2; do
 done
 check "entries were in flight at every kill" test "$kills_with_work" -eq 3
 consume c2
-done_draining() { [ "$(distinct "$rec")" -eq $n ] && [ "$(pending s g)" -eq 0 ]; }
-check "drained after restarts" wait_until 90 done_draining
+check "drained after restarts" wait_until 90 drained s g "$rec" $n
 kill -TERM "$pid"
 wait "$pid"
 check "last consumer exits 0 on SIGTERM" test $? -eq 0

@@ -18,8 +18,7 @@ sleep 1
 restart_redis
 echo "restarted Redis twice; $before entries were processed before"
 check "restarted mid-run" test "$before" -lt $n
-done_draining() { [ "$(distinct "$rec")" -eq $n ] && [ "$(pending s g)" -eq 0 ]; }
-check "drained after restarts" wait_until 90 done_draining
+check "drained after restarts" wait_until 90 drained s g "$rec" $n
 kill -TERM "$pid"
 wait "$pid"
 check "consumer exits 0" test $? -eq 0

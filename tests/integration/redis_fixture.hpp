@@ -9,6 +9,7 @@
 #include "runtime/error.hpp"
 #include "runtime/local_redis.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/options.hpp"
 
 #include <caf/test/unit_test.hpp>
 
@@ -70,6 +71,19 @@ struct redis_fixture {
     return redis({"XPENDING", stream, group}).elements.at(0).integer;
   }
 };
+
+/// Options for a consumer of group "g" named `name` with `k` workers that
+/// stops after `limit` entries (0: never).
+inline consumer_options consumer_for(const std::string& stream, const std::string& name, uint32_t k,
+                                     uint64_t limit = 0) {
+  consumer_options opts;
+  opts.stream = stream;
+  opts.group = "g";
+  opts.consumer = name;
+  opts.max_in_flight = k;
+  opts.limit = limit;
+  return opts;
+}
 
 /// A deadline for `runtime::run` predicates: a hung test fails instead of
 /// waiting for the ctest timeout.

@@ -16,18 +16,7 @@ using namespace rill;
 using namespace rill::testing;
 using namespace std::chrono_literals;
 
-namespace {
-
-consumer_options consumer_for(const std::string& stream, const std::string& name, uint32_t k) {
-  consumer_options opts;
-  opts.stream = stream;
-  opts.group = "g";
-  opts.consumer = name;
-  opts.max_in_flight = k;
-  return opts;
-}
-
-} // namespace
+namespace {} // namespace
 
 CAF_TEST(lease_keeps_a_long_callback_from_being_claimed) {
   redis_fixture fx;

@@ -19,19 +19,7 @@ using namespace rill;
 using namespace rill::testing;
 using namespace std::chrono_literals;
 
-namespace {
-
-consumer_options consumer_for(const std::string& stream, uint32_t k, uint64_t limit) {
-  consumer_options opts;
-  opts.stream = stream;
-  opts.group = "g";
-  opts.consumer = "c1";
-  opts.max_in_flight = k;
-  opts.limit = limit;
-  return opts;
-}
-
-} // namespace
+namespace {} // namespace
 
 CAF_TEST(roundtrip_100k) {
   redis_fixture fx;
@@ -41,7 +29,7 @@ CAF_TEST(roundtrip_100k) {
   std::atomic<uint64_t> checksum{0};
   {
     runtime rt{cfg};
-    auto& c = rt.add_consumer(consumer_for("orders", 64, n));
+    auto& c = rt.add_consumer(consumer_for("orders", "c1", 64, n));
     c.add([&](const stream_entry& e) { checksum.fetch_add(seq_hash(*parse_seq(*e.find("seq")))); });
     rt.start();
     load_plan plan;
@@ -78,7 +66,7 @@ CAF_TEST(restart_processes_own_pending_first) {
   std::vector<std::string> order;
   {
     runtime rt{cfg};
-    auto& c = rt.add_consumer(consumer_for("jobs", 1, 50));
+    auto& c = rt.add_consumer(consumer_for("jobs", "c1", 1, 50));
     c.add([&](const stream_entry& e) { order.push_back(e.id); }); // one worker: no race
     rt.start();
     deadline limit{30s};
@@ -103,7 +91,7 @@ CAF_TEST(redis_restart_mid_run_loses_nothing) {
   std::vector<uint32_t> seen(n, 0);
   {
     runtime rt{cfg};
-    auto& c = rt.add_consumer(consumer_for("events", 64, 0));
+    auto& c = rt.add_consumer(consumer_for("events", "c1", 64, 0));
     c.add([&](const stream_entry& e) {
       std::this_thread::sleep_for(20us); // keep the run long enough to interrupt
       std::lock_guard<std::mutex> guard{mtx};
@@ -144,7 +132,7 @@ CAF_TEST(binary_values_round_trip) {
   std::mutex mtx;
   {
     runtime rt{cfg};
-    auto& c = rt.add_consumer(consumer_for("bin", 4, 2));
+    auto& c = rt.add_consumer(consumer_for("bin", "c1", 4, 2));
     c.add([&](const stream_entry& e) {
       std::lock_guard<std::mutex> guard{mtx};
       got.push_back(e);
@@ -175,9 +163,9 @@ CAF_TEST(wrong_type_key_fails_alone) {
   config cfg;
   fx.point(cfg);
   runtime rt{cfg};
-  auto& bad = rt.add_consumer(consumer_for("not-a-stream", 8, 0));
+  auto& bad = rt.add_consumer(consumer_for("not-a-stream", "c1", 8, 0));
   bad.add([](const stream_entry&) {});
-  auto& good = rt.add_consumer(consumer_for("good", 8, 1000));
+  auto& good = rt.add_consumer(consumer_for("good", "c1", 8, 1000));
   good.add([](const stream_entry&) {});
   rt.start();
   deadline limit{30s};
@@ -206,7 +194,7 @@ CAF_TEST(wrong_password_is_clear_and_secret) {
   cfg.redis.password = wrong;
   {
     runtime rt{cfg};
-    auto& c = rt.add_consumer(consumer_for("s", 2, 0));
+    auto& c = rt.add_consumer(consumer_for("s", "c1", 2, 0));
     c.add([](const stream_entry&) {});
     rt.start();
     deadline limit{10s};
@@ -241,7 +229,7 @@ CAF_TEST(acl_user_and_database) {
   cfg.redis.db = 2;
   {
     runtime rt{cfg};
-    auto& c = rt.add_consumer(consumer_for("orders", 4, 3));
+    auto& c = rt.add_consumer(consumer_for("orders", "c1", 4, 3));
     c.add([](const stream_entry&) {});
     rt.start();
     for (int i = 0; i < 3; ++i)
