@@ -307,15 +307,22 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
         continue;
       s.alive = false;
       if (s.busy) {
-        // Its entry is still pending in Redis under this consumer: a restart
-        // re-reads it, another consumer claims it.
-        spdlog::warn("consumer {}: worker died with entry {} in flight", label(st), s.id);
+        // The worker (or its node) is gone; the entry is still pending in
+        // Redis for this consumer. Take it again (XCLAIM, like a retry) and
+        // give it to another worker.
+        spdlog::warn("consumer {}: worker died with entry {} in flight; redelivering it", label(st),
+                     s.id);
+        stream_entry lost;
+        lost.id = std::move(s.id);
+        st.retries.push_back(retry_item{self->clock().now(), std::move(lost)});
+        s.id.clear();
         s.busy = false;
         --st.busy;
         st.metrics->in_flight.store(st.busy, std::memory_order_relaxed);
       }
       st.idle.erase(std::remove(st.idle.begin(), st.idle.end(), i), st.idle.end());
     }
+    redeliver_due(self);
     check_done(self);
   });
   return {

@@ -29,6 +29,10 @@ config::config() {
     .add(record, "record", "append every processed seq to this file")
     .add(fail_percent, "fail-percent", "consume: fail entries with seq % 100 < P (drill)")
     .add(work_us, "work-us", "consume: wait this many µs per entry, asynchronously")
+    .add(listen, "listen", "node: publish readers on [HOST:]PORT")
+    .add(join, "join", "node: run workers for the reader node at HOST:PORT")
+    .add(plain, "plain", "node: unencrypted node links (required until TLS is set up)")
+    .add(remote_workers_only, "remote-workers-only", "node: no local workers for readers")
     .add(rounds, "rounds", "bench: rounds per case")
     .add(seconds, "seconds", "bench latency: how long to produce")
     .add(streams, "streams", "bench scale/responsiveness: number of streams")
@@ -121,6 +125,9 @@ caf::error reject_unknown_keys(const caf::config_option_set& opts, const caf::se
 } // namespace
 
 caf::error config::load(std::vector<std::string> args) {
+  for (auto& a : args) // `--config FILE` is CAF's `--config-file FILE`
+    if (a == "--config" || a.rfind("--config=", 0) == 0)
+      a.replace(0, 8, "--config-file");
   args = join_flag_values(custom_options_, std::move(args));
   if (auto err = parse(std::move(args))) {
     auto text = caf::to_string(err);

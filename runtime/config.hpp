@@ -44,6 +44,14 @@ public:
   uint64_t fail_percent = 0;
   /// `--work-us N`: `rill consume` waits N µs per entry, asynchronously.
   uint64_t work_us = 0;
+  /// `rill node`: publish this node's readers on `--listen [HOST:]PORT`,
+  /// and/or run workers for a reader node at `--join HOST:PORT`.
+  std::string listen;
+  std::string join;
+  /// Without TLS, nodes must say so.
+  bool plain = false;
+  /// A reader node whose workers all run on other nodes.
+  bool remote_workers_only = false;
   /// `rill bench`: rounds per case, seconds per latency run, streams.
   uint64_t rounds = 3;
   uint64_t seconds = 10;

@@ -33,6 +33,9 @@ public:
 
   const consumer_options& options() const noexcept { return opts_; }
 
+  /// The callback list itself (to fill it with prepared callbacks).
+  callback_list& callbacks() noexcept { return *callbacks_; }
+
   /// Live counters (processed, acked, in flight, ...).
   const consumer_metrics& metrics() const noexcept { return *metrics_; }
 

@@ -100,6 +100,11 @@ using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 /// `(xadd_atom, stream, std::vector<fields>)` -> ids (one pipelined batch).
 using xadd_atom = caf::atom_constant<caf::atom("xadd")>;
 
+// -- nodes ----------------------------------------------------------------------------
+
+/// -> node directory: `(lookup_atom, stream, group)` -> the reader's `caf::actor`.
+using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
+
 /// Registers rill's message types with an actor system config.
 void register_message_types(caf::actor_system_config& cfg);
 

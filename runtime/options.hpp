@@ -42,6 +42,9 @@ struct consumer_options {
   std::string consumer;
   /// Worker pool size = credits = the most entries read but not yet acked.
   uint32_t max_in_flight = 64;
+  /// Spawn the `max_in_flight` workers in this process. Off for a reader whose
+  /// workers run on other nodes (they bring their own credits).
+  bool local_workers = true;
   /// How long one XREADGROUP may block waiting for new entries.
   caf::timespan block = 1000ms;
   /// Flush acks when this many are batched ...

@@ -72,7 +72,7 @@ void runtime::start() {
     return;
   started_ = true;
   for (auto& c : consumers_) {
-    if (c->callbacks_->empty())
+    if (c->callbacks_->empty() && c->opts_.local_workers)
       spdlog::warn("consumer {}/{} has no callbacks: entries are acked unprocessed",
                    c->opts_.stream, c->opts_.group);
     auto redis = cfg_.redis;
@@ -84,7 +84,7 @@ void runtime::start() {
     };
     c->reader_ = spawn_reader(system_, c->opts_, make_connection, commands_, c->metrics_);
     std::shared_ptr<const callback_list> callbacks = c->callbacks_;
-    for (uint32_t i = 0; i < c->opts_.max_in_flight; ++i)
+    for (uint32_t i = 0; c->opts_.local_workers && i < c->opts_.max_in_flight; ++i)
       spawn_worker(system_, c->reader_, callbacks, c->opts_.callback_timeout);
   }
 }

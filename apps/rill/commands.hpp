@@ -18,6 +18,9 @@ int consume_command(config& cfg);
 /// `rill demo`: private redis-server, produce + consume with live progress.
 int demo_command(config& cfg);
 
+/// `rill node`: a reader node (--listen) or a worker node (--join).
+int node_command(config& cfg);
+
 /// `rill bench <case>`: consume, latency, scale, responsiveness.
 int bench_command(config& cfg, const std::string& which);
 

@@ -1,4 +1,5 @@
 #include "apps/rill/commands.hpp"
+#include "apps/rill/seq_callbacks.hpp"
 #include "runtime/error.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/seq_checksum.hpp"
@@ -29,39 +30,13 @@ int consume_command(config& cfg) {
   cfg.consumer.limit = cfg.count;
   if (auto err = validate(cfg.consumer))
     return config_error("consume", describe(err));
-  int record_fd = -1;
-  if (!cfg.record.empty()) {
-    record_fd = ::open(cfg.record.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (record_fd < 0)
-      return config_error("consume", "--record " + cfg.record + ": " + std::strerror(errno));
-  }
-  std::atomic<uint64_t> checksum{0};
+  seq_tally tally;
+  if (!cfg.record.empty())
+    if (auto err = tally.open_record(cfg.record); !err.empty())
+      return config_error("consume", err);
   runtime rt{cfg};
   auto& c = rt.add_consumer(cfg.consumer);
-  c.add([&](const stream_entry& e) -> caf::error {
-    auto field = e.find("seq");
-    if (field == nullptr)
-      return fail_permanently("entry has no seq field");
-    auto seq = parse_seq(*field);
-    if (!seq)
-      return fail_permanently("seq is not a number");
-    if (*seq % 100 < cfg.fail_percent)
-      return make_error(sec::invalid_argument, "drill: --fail-percent fails this seq");
-    if (record_fd >= 0) {
-      // One write(2) per seq before the callback returns: a SIGKILL right
-      // after cannot lose the record of a processed entry.
-      char line[32];
-      auto len = std::snprintf(line, sizeof(line), "%llu\n", static_cast<unsigned long long>(*seq));
-      if (::write(record_fd, line, static_cast<size_t>(len)) != len)
-        return make_error(sec::callback_failed, std::string{"--record: "} + std::strerror(errno));
-    }
-    checksum.fetch_add(seq_hash(*seq), std::memory_order_relaxed);
-    return caf::none;
-  });
-  if (cfg.work_us > 0)
-    c.add_async([&cfg](const stream_entry&, async_context ctx) {
-      ctx.done.after(std::chrono::microseconds{cfg.work_us});
-    });
+  add_seq_callbacks(c.callbacks(), cfg, tally);
   auto start_ns = now_ns();
   rt.start();
   const auto& m = c.metrics();
@@ -80,8 +55,6 @@ int consume_command(config& cfg) {
   });
   auto end_ns = now_ns();
   progress_done();
-  if (record_fd >= 0)
-    ::close(record_fd);
   // From the first delivery to the reader's end (all acks confirmed).
   auto begin = m.first_delivery_ns != 0 ? m.first_delivery_ns.load() : start_ns;
   auto end = m.finished_ns != 0 ? m.finished_ns.load() : end_ns;
@@ -96,7 +69,7 @@ int consume_command(config& cfg) {
   std::printf("{\"impl\":\"rill\",\"processed\":%llu,\"seconds\":%.3f,\"msgs_per_s\":%.0f,"
               "\"checksum\":%llu}\n",
               static_cast<unsigned long long>(processed), seconds, processed / seconds,
-              static_cast<unsigned long long>(checksum.load()));
+              static_cast<unsigned long long>(tally.checksum.load()));
   std::fflush(stdout);
   if (rc != 0)
     return rc;

@@ -13,6 +13,9 @@ constexpr const char* usage = R"(usage: rill <command> [flags]
 
 commands:
   demo      start a private redis-server, produce and consume a stream live
+  node      --listen [HOST:]PORT --plain --stream S --group G [--remote-workers-only]
+            --join HOST:PORT --plain --stream S --group G --max-in-flight K
+            (readers on one node, worker pools on others; CAF networking)
   bench     consume --count N --max-in-flight K [--payload-bytes B] [--rounds R]
             latency --rate R --seconds D
             scale --streams S --max-in-flight K --count N
@@ -52,6 +55,8 @@ int main(int argc, char** argv) {
     run = rill::cli::consume_command;
   else if (command == "demo")
     run = rill::cli::demo_command;
+  else if (command == "node")
+    run = rill::cli::node_command;
   else if (command == "bench")
     run = nullptr;
   else

@@ -1,0 +1,30 @@
+#pragma once
+
+#include "runtime/callbacks.hpp"
+#include "runtime/config.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace rill::cli {
+
+/// What the built-in callbacks add up, shared by all workers of a process.
+struct seq_tally {
+  std::atomic<uint64_t> checksum{0};
+  std::atomic<uint64_t> processed{0};
+  /// --record FILE, opened for appending (-1: none).
+  int record_fd = -1;
+
+  ~seq_tally();
+  /// Opens `path` for --record; returns an error text or "".
+  std::string open_record(const std::string& path);
+};
+
+/// The callbacks of `rill consume` and of worker nodes: parse `seq` (an entry
+/// without a numeric one is dead-lettered), fail it for --fail-percent,
+/// append it to --record with one write(2), add it to the checksum; then
+/// wait --work-us asynchronously.
+void add_seq_callbacks(callback_list& list, const config& cfg, seq_tally& tally);
+
+} // namespace rill::cli

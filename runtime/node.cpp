@@ -1,0 +1,74 @@
+#include "runtime/node.hpp"
+
+#include "actors/worker.hpp"
+#include "runtime/error.hpp"
+#include "runtime/messages.hpp"
+#include "runtime/runtime.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <chrono>
+
+namespace rill {
+
+namespace {
+
+/// Answers lookups for the readers of this node; goes away with the last of
+/// them (so it never keeps a finished process alive).
+caf::behavior directory(caf::event_based_actor* self,
+                        std::vector<std::pair<std::string, caf::actor>> readers) {
+  auto alive = std::make_shared<size_t>(readers.size());
+  for (const auto& entry : readers)
+    self->monitor(entry.second);
+  self->set_down_handler([self, alive](const caf::down_msg&) {
+    if (--*alive == 0)
+      self->quit();
+  });
+  if (readers.empty())
+    self->quit();
+  return {
+    [readers](lookup_atom, const std::string& stream,
+              const std::string& group) -> caf::result<caf::actor> {
+      for (const auto& [key, reader] : readers)
+        if (key == stream + "\n" + group)
+          return reader;
+      return make_error(sec::invalid_argument,
+                        "this node has no reader for " + stream + "/" + group);
+    },
+  };
+}
+
+} // namespace
+
+caf::expected<uint16_t> serve_readers(runtime& rt, uint16_t port, const std::string& bind) {
+  std::vector<std::pair<std::string, caf::actor>> readers;
+  for (const auto& c : rt.consumers())
+    if (c->reader())
+      readers.emplace_back(c->options().stream + "\n" + c->options().group, c->reader());
+  auto dir = rt.system().spawn(directory, std::move(readers));
+  return rt.system().middleman().publish(dir, port, bind.empty() ? nullptr : bind.c_str(), true);
+}
+
+caf::expected<caf::actor> join_reader(runtime& rt, const std::string& host, uint16_t port,
+                                      const consumer_options& opts,
+                                      std::shared_ptr<const callback_list> callbacks) {
+  auto dir = rt.system().middleman().remote_actor(host, port);
+  if (!dir)
+    return make_error(sec::connect_failed, "cannot reach reader node " + host + ":"
+                                             + std::to_string(port) + ": "
+                                             + rt.system().render(dir.error()));
+  caf::scoped_actor self{rt.system()};
+  caf::expected<caf::actor> reader{caf::actor{}};
+  self->request(*dir, std::chrono::seconds{10}, lookup_atom::value, opts.stream, opts.group)
+    .receive([&](caf::actor& r) { reader = std::move(r); },
+             [&](caf::error& err) { reader = std::move(err); });
+  if (!reader)
+    return reader;
+  for (uint32_t i = 0; i < opts.max_in_flight; ++i)
+    spawn_worker(rt.system(), *reader, callbacks, opts.callback_timeout);
+  return reader;
+}
+
+} // namespace rill

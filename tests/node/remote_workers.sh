@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Several processes on loopback, one real Redis: a reader node with worker
+# pools on two other nodes (CAF networking), a worker node killed mid-run,
+# a worker node that starts before its reader node, and two plain consumers
+# sharing a group.
+rill=$1
+source "$(dirname "$0")/../lib.sh"
+start_redis --appendonly no
+node_port=$((20000 + RANDOM % 30000))
+node_addr=127.0.0.1:$node_port
+
+reader_node() { # count, extra args
+  "$rill" node --redis "$addr" --stream "$stream" --group g --listen "$node_addr" --plain \
+    --remote-workers-only --count "$1" "${@:2}" >"$dir/reader.json" 2>"$dir/reader.log" &
+  reader=$!
+  children+=("$reader")
+}
+worker_node() { # name
+  "$rill" node --redis "$addr" --join "$node_addr" --plain --stream "$stream" --group g \
+    --max-in-flight 16 --work-us 1000 --record "$dir/$stream.$1" >"$dir/$1.json" \
+    2>"$dir/$1.log" &
+  eval "$1=\$!"
+  children+=("$!")
+}
+stop_workers() {
+  kill -TERM "$@" 2>/dev/null
+  for pid in "$@"; do wait "$pid" 2>/dev/null; done
+}
+
+# -- 1. one reader node, two worker nodes share 100,000 entries ---------------------
+stream=shared
+n=100000
+"$rill" produce --redis "$addr" --stream $stream --count $n >/dev/null 2>&1
+reader_node $n
+sleep 0.3
+worker_node w1
+worker_node w2
+timeout 120 tail --pid="$reader" -f /dev/null
+wait "$reader"
+check "reader node exits 0 after $n entries" test $? -eq 0
+stop_workers "$w1" "$w2"
+cat "$dir/$stream.w1" "$dir/$stream.w2" >"$dir/$stream.all"
+echo "worker node 1: $(wc -l <"$dir/$stream.w1"), worker node 2: $(wc -l <"$dir/$stream.w2")"
+check "both worker nodes processed a share" \
+  test "$(wc -l <"$dir/$stream.w1")" -gt 10000 -a "$(wc -l <"$dir/$stream.w2")" -gt 10000
+check "every seq processed exactly once" test "$(wc -l <"$dir/$stream.all")" -eq $n
+check "no seq twice" test "$(distinct "$dir/$stream.all")" -eq $n
+check "reader counted every ack" grep -q "\"processed\":$n," "$dir/reader.json"
+check "nothing pending" test "$(pending $stream g)" -eq 0
+
+# -- 2. a worker node SIGKILLed mid-run ---------------------------------------------
+stream=killed
+n=50000
+"$rill" produce --redis "$addr" --stream $stream --count $n >/dev/null 2>&1
+reader_node $n
+sleep 0.3
+worker_node w1
+worker_node w2
+sleep 1.5
+kill -9 "$w2"
+wait "$w2" 2>/dev/null
+timeout 120 tail --pid="$reader" -f /dev/null
+wait "$reader"
+check "reader finishes after losing a worker node" test $? -eq 0
+stop_workers "$w1"
+cat "$dir/$stream.w1" "$dir/$stream.w2" >"$dir/$stream.all"
+check "every seq processed at least once" test "$(distinct "$dir/$stream.all")" -eq $n
+check "the lost node's entries were redelivered" grep -q "redelivering" "$dir/reader.log"
+echo "duplicates after the kill: $(($(wc -l <"$dir/$stream.all") - n))"
+check "nothing pending" test "$(pending $stream g)" -eq 0
+
+# -- 3. a worker node that starts first joins when the reader node comes up ----------
+stream=late
+n=2000
+"$rill" produce --redis "$addr" --stream $stream --count $n >/dev/null 2>&1
+worker_node w1
+sleep 1
+reader_node $n
+timeout 60 tail --pid="$reader" -f /dev/null
+wait "$reader"
+check "late reader node served by an early worker node" test $? -eq 0
+stop_workers "$w1"
+check "all entries processed by it" test "$(distinct "$dir/$stream.w1")" -eq $n
+
+# -- 4. two processes in one group share the stream -----------------------------------
+stream=group
+n=40000
+"$rill" produce --redis "$addr" --stream $stream --count $n >/dev/null 2>&1
+for c in a b; do
+  "$rill" consume --redis "$addr" --stream $stream --group g --consumer $c --count 0 \
+    --max-in-flight 16 --work-us 500 --record "$dir/$stream.$c" >/dev/null 2>&1 &
+  eval "$c=\$!"
+  children+=("$!")
+done
+group_drained() { [ "$(cat "$dir/$stream.a" "$dir/$stream.b" 2>/dev/null | wc -l)" -ge $n ]; }
+check "the group drains" wait_until 60 group_drained
+stop_workers "$a" "$b"
+echo "consumer a: $(wc -l <"$dir/$stream.a"), consumer b: $(wc -l <"$dir/$stream.b")"
+check "both consumers got a share" \
+  test "$(wc -l <"$dir/$stream.a")" -gt 5000 -a "$(wc -l <"$dir/$stream.b")" -gt 5000
+check "nothing processed by both" test "$(cat "$dir/$stream.a" "$dir/$stream.b" | wc -l)" -eq $n
+check "nothing pending" test "$(pending $stream g)" -eq 0
+
+# -- 5. no silent plaintext ------------------------------------------------------------
+"$rill" node --redis "$addr" --listen "$node_addr" --stream s --group g >/dev/null 2>"$dir/err"
+check "without --plain a node refuses to start (exit 2)" test $? -eq 2
+check "and says why" grep -q -- "--plain" "$dir/err"
+finish
