@@ -6,6 +6,7 @@
 #include <caf/config_option_set.hpp>
 #include <caf/config_value.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 #include <caf/settings.hpp>
 
 #include <spdlog/common.h>
@@ -16,7 +17,8 @@
 namespace rill {
 
 config::config() {
-  actor_system_config::load<caf::io::middleman>(); // name hidden by config::load
+  actor_system_config::load<caf::io::middleman>();    // name hidden by config::load
+  actor_system_config::load<caf::openssl::manager>(); // TLS between nodes
   opt_group{custom_options_, "global"}
     .add(redis_address, "redis", "Redis address as HOST:PORT")
     .add(consumer.stream, "stream", "stream key")

@@ -7,6 +7,8 @@
 
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/publish.hpp>
+#include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include <chrono>
@@ -42,19 +44,44 @@ caf::behavior directory(caf::event_based_actor* self,
 
 } // namespace
 
-caf::expected<uint16_t> serve_readers(runtime& rt, uint16_t port, const std::string& bind) {
+caf::expected<link_security> node_security(const config& cfg) {
+  bool any
+    = !cfg.openssl_certificate.empty() || !cfg.openssl_key.empty() || !cfg.openssl_cafile.empty();
+  bool all
+    = !cfg.openssl_certificate.empty() && !cfg.openssl_key.empty() && !cfg.openssl_cafile.empty();
+  if (any && !all)
+    return make_error(sec::invalid_config, "TLS between nodes needs all of "
+                                           "openssl.certificate, openssl.key and openssl.cafile");
+  if (all && cfg.plain)
+    return make_error(sec::invalid_config, "--plain and openssl.* contradict each other");
+  if (all)
+    return link_security::tls;
+  if (cfg.plain)
+    return link_security::plain;
+  return make_error(sec::invalid_config,
+                    "node links need TLS (--openssl.certificate=FILE --openssl.key=FILE "
+                    "--openssl.cafile=FILE) or an explicit --plain");
+}
+
+caf::expected<uint16_t> serve_readers(runtime& rt, uint16_t port, const std::string& bind,
+                                      link_security security) {
   std::vector<std::pair<std::string, caf::actor>> readers;
   for (const auto& c : rt.consumers())
     if (c->reader())
       readers.emplace_back(c->options().stream + "\n" + c->options().group, c->reader());
   auto dir = rt.system().spawn(directory, std::move(readers));
-  return rt.system().middleman().publish(dir, port, bind.empty() ? nullptr : bind.c_str(), true);
+  auto in = bind.empty() ? nullptr : bind.c_str();
+  if (security == link_security::tls)
+    return caf::openssl::publish(dir, port, in, true);
+  return rt.system().middleman().publish(dir, port, in, true);
 }
 
 caf::expected<caf::actor> join_reader(runtime& rt, const std::string& host, uint16_t port,
                                       const consumer_options& opts,
-                                      std::shared_ptr<const callback_list> callbacks) {
-  auto dir = rt.system().middleman().remote_actor(host, port);
+                                      std::shared_ptr<const callback_list> callbacks,
+                                      link_security security) {
+  auto dir = security == link_security::tls ? caf::openssl::remote_actor(rt.system(), host, port)
+                                            : rt.system().middleman().remote_actor(host, port);
   if (!dir)
     return make_error(sec::connect_failed, "cannot reach reader node " + host + ":"
                                              + std::to_string(port) + ": "

@@ -20,7 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-int run_reader_node(config& cfg, seq_tally& tally) {
+int run_reader_node(config& cfg, seq_tally& tally, link_security security) {
   std::string bind;
   uint16_t port = 0;
   auto spec = cfg.listen.find(':') == std::string::npos ? "0.0.0.0:" + cfg.listen : cfg.listen;
@@ -34,14 +34,15 @@ int run_reader_node(config& cfg, seq_tally& tally) {
   auto& c = rt.add_consumer(cfg.consumer);
   add_seq_callbacks(c.callbacks(), cfg, tally);
   rt.start();
-  auto bound = serve_readers(rt, port, bind == "0.0.0.0" ? "" : bind);
+  auto bound = serve_readers(rt, port, bind == "0.0.0.0" ? "" : bind, security);
   if (!bound) {
     std::fprintf(stderr, "rill node: cannot listen on %s: %s\n", cfg.listen.c_str(),
                  rt.system().render(bound.error()).c_str());
     return 1;
   }
-  spdlog::info("reader node: {}/{} served on port {} ({} local workers)", cfg.consumer.stream,
+  spdlog::info("reader node: {}/{} served on port {} ({}, {} local workers)", cfg.consumer.stream,
                cfg.consumer.group, *bound,
+               security == link_security::tls ? "mutual TLS" : "plaintext",
                c.options().local_workers ? cfg.consumer.max_in_flight : 0);
   auto rc = rt.run();
   const auto& m = c.metrics();
@@ -54,7 +55,7 @@ int run_reader_node(config& cfg, seq_tally& tally) {
   return rc;
 }
 
-int run_worker_node(config& cfg, seq_tally& tally) {
+int run_worker_node(config& cfg, seq_tally& tally, link_security security) {
   std::string host;
   uint16_t port = 0;
   if (auto err = parse_address(cfg.join, host, port))
@@ -67,7 +68,7 @@ int run_worker_node(config& cfg, seq_tally& tally) {
   rt.start();
   rill::backoff retry{100ms, 5s};
   while (!rt.interrupted()) {
-    auto reader = join_reader(rt, host, port, cfg.consumer, callbacks);
+    auto reader = join_reader(rt, host, port, cfg.consumer, callbacks, security);
     if (!reader) {
       if (retry.attempts() == 0)
         spdlog::warn("worker node: {}; retrying", describe(reader.error()));
@@ -105,14 +106,15 @@ int node_command(config& cfg) {
   if (cfg.listen.empty() == cfg.join.empty())
     return config_error("node", "give exactly one role: --listen [HOST:]PORT (readers) or "
                                 "--join HOST:PORT (workers)");
-  if (!cfg.plain)
-    return config_error("node", "node links are unencrypted: pass --plain to accept that "
-                                "(TLS between nodes is not available yet)");
+  auto security = node_security(cfg);
+  if (!security)
+    return config_error("node", describe(security.error()));
   seq_tally tally;
   if (!cfg.record.empty())
     if (auto err = tally.open_record(cfg.record); !err.empty())
       return config_error("node", err);
-  return cfg.listen.empty() ? run_worker_node(cfg, tally) : run_reader_node(cfg, tally);
+  return cfg.listen.empty() ? run_worker_node(cfg, tally, *security)
+                            : run_reader_node(cfg, tally, *security);
 }
 
 } // namespace rill::cli

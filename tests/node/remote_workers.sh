@@ -101,7 +101,54 @@ check "both consumers got a share" \
 check "nothing processed by both" test "$(cat "$dir/$stream.a" "$dir/$stream.b" | wc -l)" -eq $n
 check "nothing pending" test "$(pending $stream g)" -eq 0
 
-# -- 5. no silent plaintext ------------------------------------------------------------
+# -- 5. mutual TLS: a test CA's certificates connect, others are refused --------------
+tls=$dir/tls
+mkdir -p "$tls"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rill test CA" \
+  -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+for node in reader worker; do
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=$node" -keyout "$tls/$node.key" \
+    -out "$tls/$node.csr" 2>/dev/null
+  openssl x509 -req -in "$tls/$node.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+    -CAcreateserial -days 2 -out "$tls/$node.pem" 2>/dev/null
+done
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=intruder" \
+  -keyout "$tls/intruder.key" -out "$tls/intruder.pem" 2>/dev/null
+tls_args() { # name cafile
+  echo "--openssl.certificate=$tls/$1.pem --openssl.key=$tls/$1.key --openssl.cafile=$tls/$2.pem"
+}
+stream=tls
+n=3000
+"$rill" produce --redis "$addr" --stream $stream --count $n >/dev/null 2>&1
+# shellcheck disable=SC2046
+"$rill" node --redis "$addr" --stream $stream --group g --listen "$node_addr" \
+  --remote-workers-only --count $n $(tls_args reader ca) >"$dir/reader.json" 2>"$dir/reader.log" &
+reader=$!
+children+=("$reader")
+sleep 0.5
+# shellcheck disable=SC2046
+timeout 4 "$rill" node --redis "$addr" --join "$node_addr" --stream $stream --group g \
+  --max-in-flight 8 $(tls_args intruder intruder) >"$dir/intruder.json" 2>"$dir/intruder.log"
+check "a self-signed certificate outside the CA is refused" \
+  grep -q '"processed":0,' "$dir/intruder.json"
+check "in the TLS handshake" grep -q "handshake" "$dir/intruder.log"
+timeout 4 "$rill" node --redis "$addr" --join "$node_addr" --stream $stream --group g \
+  --max-in-flight 8 --plain >"$dir/nocert.json" 2>"$dir/nocert.log"
+check "a node without a certificate is refused" grep -q '"processed":0,' "$dir/nocert.json"
+# shellcheck disable=SC2046
+"$rill" node --redis "$addr" --join "$node_addr" --stream $stream --group g --max-in-flight 8 \
+  $(tls_args worker ca) --record "$dir/$stream.w1" >"$dir/w1.json" 2>"$dir/w1.log" &
+w1=$!
+children+=("$w1")
+timeout 60 tail --pid="$reader" -f /dev/null
+wait "$reader"
+check "reader node over mutual TLS exits 0" test $? -eq 0
+stop_workers "$w1"
+check "a node with a certificate from the CA processed everything" \
+  test "$(distinct "$dir/$stream.w1")" -eq $n
+check "the reader says mutual TLS" grep -q "mutual TLS" "$dir/reader.log"
+
+# -- 6. no silent plaintext ------------------------------------------------------------
 "$rill" node --redis "$addr" --listen "$node_addr" --stream s --group g >/dev/null 2>"$dir/err"
 check "without --plain a node refuses to start (exit 2)" test $? -eq 2
 check "and says why" grep -q -- "--plain" "$dir/err"
