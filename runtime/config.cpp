@@ -31,6 +31,7 @@ config::config() {
     .add(record, "record", "append every processed seq to this file")
     .add(fail_percent, "fail-percent", "consume: fail entries with seq % 100 < P (drill)")
     .add(work_us, "work-us", "consume: wait this many µs per entry, asynchronously")
+    .add(measure_latency, "measure-latency", "consume/node: p50/p99 of ts -> callback start")
     .add(listen, "listen", "node: publish readers on [HOST:]PORT")
     .add(join, "join", "node: run workers for the reader node at HOST:PORT")
     .add(plain, "plain", "node: unencrypted node links (required until TLS is set up)")

@@ -44,6 +44,9 @@ public:
   uint64_t fail_percent = 0;
   /// `--work-us N`: `rill consume` waits N µs per entry, asynchronously.
   uint64_t work_us = 0;
+  /// `--measure-latency`: consume / worker nodes report p50/p99 of entry `ts`
+  /// -> callback start.
+  bool measure_latency = false;
   /// `rill node`: publish this node's readers on `--listen [HOST:]PORT`,
   /// and/or run workers for a reader node at `--join HOST:PORT`.
   std::string listen;

@@ -37,6 +37,11 @@ check "record has every seq once" test "$(sort -n "$dir/seqs" | uniq | wc -l)" -
 check "record has no duplicates" test "$(wc -l <"$dir/seqs")" -eq $n
 check "nothing pending" test "$(rcli XPENDING s g | head -n 1)" -eq 0
 
+"$rill" consume --redis "$addr" --stream s --group latency --count 100 --measure-latency \
+  >"$dir/latency.out" 2>/dev/null
+check "--measure-latency adds p50/p99 to the JSON line" \
+  grep -qE '"checksum":[0-9]+,"p50_us":[0-9]+,"p99_us":[0-9]+}$' "$dir/latency.out"
+
 # -- SIGTERM: finish in-flight entries, flush acks, exit 0 --------------------------
 "$rill" produce --redis "$addr" --stream live --count 6000 --rate 3000 >/dev/null 2>&1 &
 producer=$!

@@ -67,9 +67,9 @@ int consume_command(config& cfg) {
                m.acked / std::max(1.0, double(m.ack_batches)), m.failed.load(),
                m.redelivered.load(), m.dead_lettered.load(), m.claimed.load());
   std::printf("{\"impl\":\"rill\",\"processed\":%llu,\"seconds\":%.3f,\"msgs_per_s\":%.0f,"
-              "\"checksum\":%llu}\n",
+              "\"checksum\":%llu%s}\n",
               static_cast<unsigned long long>(processed), seconds, processed / seconds,
-              static_cast<unsigned long long>(tally.checksum.load()));
+              static_cast<unsigned long long>(tally.checksum.load()), tally.latency_json().c_str());
   std::fflush(stdout);
   if (rc != 0)
     return rc;

@@ -93,9 +93,9 @@ int run_worker_node(config& cfg, seq_tally& tally, link_security security) {
     if (!rt.interrupted())
       spdlog::warn("worker node: the reader at {} went away; joining again", cfg.join);
   }
-  std::printf("{\"impl\":\"rill\",\"role\":\"workers\",\"processed\":%llu,\"checksum\":%llu}\n",
+  std::printf("{\"impl\":\"rill\",\"role\":\"workers\",\"processed\":%llu,\"checksum\":%llu%s}\n",
               static_cast<unsigned long long>(tally.processed.load()),
-              static_cast<unsigned long long>(tally.checksum.load()));
+              static_cast<unsigned long long>(tally.checksum.load()), tally.latency_json().c_str());
   std::fflush(stdout);
   return 0;
 }

@@ -3,7 +3,9 @@
 #include "runtime/error.hpp"
 #include "runtime/seq_checksum.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -21,7 +23,35 @@ std::string seq_tally::open_record(const std::string& path) {
   return record_fd < 0 ? "--record " + path + ": " + std::strerror(errno) : std::string{};
 }
 
+std::string seq_tally::latency_json() {
+  auto n = std::min(latency_count.load(), latencies.size());
+  if (n == 0)
+    return {};
+  std::vector<double> sorted(latencies.begin(), latencies.begin() + static_cast<long>(n));
+  std::sort(sorted.begin(), sorted.end());
+  auto at = [&](double p) {
+    return sorted[static_cast<size_t>(p / 100.0 * (n - 1))];
+  };
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), ",\"p50_us\":%.0f,\"p99_us\":%.0f", at(50), at(99));
+  return buf;
+}
+
 void add_seq_callbacks(callback_list& list, const config& cfg, seq_tally& tally) {
+  if (cfg.measure_latency) {
+    tally.latencies.resize(1 << 20); // the first million entries
+    list.add([&tally](const stream_entry& e) {
+      auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+      if (auto ts = e.find("ts"))
+        if (auto sent = parse_seq(*ts)) {
+          auto i = tally.latency_count.fetch_add(1, std::memory_order_relaxed);
+          if (i < tally.latencies.size())
+            tally.latencies[i] = static_cast<double>(now - static_cast<int64_t>(*sent));
+        }
+    });
+  }
   auto fail_percent = cfg.fail_percent;
   list.add([&tally, fail_percent](const stream_entry& e) -> caf::error {
     auto field = e.find("seq");

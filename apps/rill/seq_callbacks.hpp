@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace rill::cli {
 
@@ -15,6 +16,12 @@ struct seq_tally {
   std::atomic<uint64_t> processed{0};
   /// --record FILE, opened for appending (-1: none).
   int record_fd = -1;
+  /// --measure-latency: µs from the entry's `ts` to callback start.
+  std::vector<double> latencies;
+  std::atomic<size_t> latency_count{0};
+
+  /// `,"p50_us":..,"p99_us":..` when latencies were measured, else "".
+  std::string latency_json();
 
   ~seq_tally();
   /// Opens `path` for --record; returns an error text or "".
