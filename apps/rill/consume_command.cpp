@@ -2,17 +2,11 @@
 #include "apps/rill/seq_callbacks.hpp"
 #include "runtime/error.hpp"
 #include "runtime/runtime.hpp"
-#include "runtime/seq_checksum.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <fcntl.h>
-#include <unistd.h>
 
 namespace rill::cli {
 

@@ -5,6 +5,7 @@
 #include "runtime/logging.hpp"
 
 #include <cstring>
+#include <functional>
 #include <iostream>
 
 namespace {
@@ -47,8 +48,7 @@ int main(int argc, char** argv) {
     bench_case = argv[2];
     first_flag = 3;
   }
-  using handler = int (*)(rill::config&);
-  handler run = nullptr;
+  std::function<int(rill::config&)> run;
   if (command == "produce")
     run = rill::cli::produce_command;
   else if (command == "consume")
@@ -58,10 +58,11 @@ int main(int argc, char** argv) {
   else if (command == "node")
     run = rill::cli::node_command;
   else if (command == "bench")
-    run = nullptr;
+    run = [&bench_case](rill::config& cfg) {
+      return rill::cli::bench_command(cfg, bench_case);
+    };
   else
     return rill::cli::config_error(command, "unknown command (try: rill --help)");
-  (void)run;
   rill::config cfg;
   if (auto err = cfg.load({argv + first_flag, argv + argc}))
     return rill::cli::config_error(command, rill::describe(err));
@@ -69,8 +70,6 @@ int main(int argc, char** argv) {
     return 0;
   rill::setup_logging(cfg.log_level);
   try {
-    if (command == "bench")
-      return rill::cli::bench_command(cfg, bench_case);
     return run(cfg);
   } catch (const std::invalid_argument& ex) {
     return rill::cli::config_error(command, ex.what());
