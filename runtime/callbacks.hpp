@@ -79,6 +79,12 @@ public:
     return *this;
   }
 
+  /// Appends a prepared callback (e.g. one from a `callback_registry`).
+  callback_list& append(callback cb) {
+    list_.push_back(std::move(cb));
+    return *this;
+  }
+
   size_t size() const noexcept { return list_.size(); }
   bool empty() const noexcept { return list_.empty(); }
   const callback& operator[](size_t i) const { return list_[i]; }

@@ -75,6 +75,12 @@ config::config() {
     .add(producer.maxlen, "maxlen", "XADD MAXLEN ~ N (0: no trimming)")
     .add(producer.max_in_flight, "max-in-flight", "XADD requests outstanding")
     .add(producer.max_queued, "max-queued", "XADD requests queued before backpressure");
+  opt_group{custom_options_, "node"}
+    .add(listen, "listen", "publish this node's readers on [HOST:]PORT")
+    .add(join, "join", "reader node for worker pools without their own join=")
+    .add(node_readers, "readers", "readers to run: [\"stream=S group=G\", ...]")
+    .add(node_workers, "workers",
+         "worker pools: [\"stream=S group=G workers=N callbacks=a,b join=H:P\", ...]");
   opt_group{custom_options_, "log"}.add(log_level, "level", "trace, debug, info, warn, error, off");
   register_message_types(*this);
   // On small machines, CAF's idle workers spinning in 50 us sleeps ("moderate"

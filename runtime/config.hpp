@@ -51,6 +51,10 @@ public:
   /// and/or run workers for a reader node at `--join HOST:PORT`.
   std::string listen;
   std::string join;
+  /// `node.readers` / `node.workers`: the roles of a `rill node` (see
+  /// runtime/node_roles.hpp).
+  std::vector<std::string> node_readers;
+  std::vector<std::string> node_workers;
   /// Without TLS, nodes must say so.
   bool plain = false;
   /// A reader node whose workers all run on other nodes.

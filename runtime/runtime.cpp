@@ -7,6 +7,7 @@
 #include "runtime/error.hpp"
 #include "runtime/messages.hpp"
 
+#include <caf/actor_registry.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
@@ -38,10 +39,13 @@ caf::timespan reply_deadline(const redis_options& r) {
   return r.request_timeout + r.connect_timeout;
 }
 
+const auto shared_connection_name = caf::atom("rill_conn");
+
 } // namespace
 
 runtime::runtime(config& cfg) : cfg_(cfg), system_(prepared(cfg)) {
   commands_ = spawn_redis_connection(system_, cfg_.redis);
+  system_.registry().put(shared_connection_name, caf::actor_cast<caf::strong_actor_ptr>(commands_));
   producer_ = spawn_producer(system_, cfg_.producer, commands_, reply_deadline(cfg_.redis));
 }
 
@@ -53,6 +57,7 @@ runtime::~runtime() {
       longest = std::max(longest, c->options().stop_timeout);
     await_consumers(longest + std::chrono::seconds{2});
   }
+  system_.registry().erase(shared_connection_name);
   caf::anon_send_exit(producer_, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(commands_, caf::exit_reason::user_shutdown);
 }
@@ -145,6 +150,10 @@ int runtime::run(const std::function<bool()>& done, const std::function<void()>&
       on_tick();
     }
   }
+}
+
+caf::actor shared_connection(caf::actor_system& sys) {
+  return caf::actor_cast<caf::actor>(sys.registry().get(shared_connection_name));
 }
 
 caf::expected<std::string> runtime::xadd(const std::string& stream,

@@ -86,6 +86,15 @@ private:
   bool interrupted_ = false;
 };
 
+/// The shared Redis connection of the runtime running in `sys` (invalid if
+/// none): it answers a `redis_command` with a `redis_reply`, or with an error
+/// (Redis' error reply, a timeout, Redis unreachable). For async callbacks:
+///
+///     ctx.self->request(rill::shared_connection(ctx.self->system()), 5s, cmd)
+///       .then([done = ctx.done](const rill::redis_reply&) { done(); },
+///             [done = ctx.done](caf::error& err) { done(std::move(err)); });
+caf::actor shared_connection(caf::actor_system& sys);
+
 /// Blocks SIGINT and SIGTERM in the calling thread (threads created later
 /// inherit it), so `runtime::run` can take them with sigtimedwait.
 void block_stop_signals();

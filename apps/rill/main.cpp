@@ -14,7 +14,8 @@ constexpr const char* usage = R"(usage: rill <command> [flags]
 
 commands:
   demo      start a private redis-server, produce and consume a stream live
-  node      --listen [HOST:]PORT --plain --stream S --group G [--remote-workers-only]
+  node      --config FILE (roles in [node]: readers, workers, listen, join)
+            --listen [HOST:]PORT --plain --stream S --group G [--remote-workers-only]
             --join HOST:PORT --plain --stream S --group G --max-in-flight K
             (readers on one node, worker pools on others; CAF networking)
   bench     consume --count N --max-in-flight K [--payload-bytes B] [--rounds R]

@@ -37,10 +37,10 @@ std::string seq_tally::latency_json() {
   return buf;
 }
 
-void add_seq_callbacks(callback_list& list, const config& cfg, seq_tally& tally) {
+void register_seq_callbacks(callback_registry& list, const config& cfg, seq_tally& tally) {
   if (cfg.measure_latency) {
     tally.latencies.resize(1 << 20); // the first million entries
-    list.add([&tally](const stream_entry& e) {
+    list.add("latency", [&tally](const stream_entry& e) {
       auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
@@ -53,7 +53,7 @@ void add_seq_callbacks(callback_list& list, const config& cfg, seq_tally& tally)
     });
   }
   auto fail_percent = cfg.fail_percent;
-  list.add([&tally, fail_percent](const stream_entry& e) -> caf::error {
+  list.add("seq", [&tally, fail_percent](const stream_entry& e) -> caf::error {
     auto field = e.find("seq");
     if (field == nullptr)
       return fail_permanently("entry has no seq field");
@@ -76,8 +76,17 @@ void add_seq_callbacks(callback_list& list, const config& cfg, seq_tally& tally)
   });
   if (cfg.work_us > 0) {
     auto work = std::chrono::microseconds{cfg.work_us};
-    list.add_async([work](const stream_entry&, async_context ctx) { ctx.done.after(work); });
+    list.add_async("work",
+                   [work](const stream_entry&, async_context ctx) { ctx.done.after(work); });
   }
+}
+
+void add_seq_callbacks(callback_list& list, const config& cfg, seq_tally& tally) {
+  callback_registry registry;
+  register_seq_callbacks(registry, cfg, tally);
+  auto all = registry.make_list({});
+  for (size_t i = 0; i < (*all)->size(); ++i)
+    list.append((**all)[i]);
 }
 
 } // namespace rill::cli

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "runtime/callback_registry.hpp"
 #include "runtime/callbacks.hpp"
 #include "runtime/config.hpp"
 
@@ -33,5 +34,9 @@ struct seq_tally {
 /// append it to --record with one write(2), add it to the checksum; then
 /// wait --work-us asynchronously.
 void add_seq_callbacks(callback_list& list, const config& cfg, seq_tally& tally);
+
+/// The same callbacks registered by name for `rill node`: "latency" (with
+/// --measure-latency), "seq", and "work" (with --work-us), in that order.
+void register_seq_callbacks(callback_registry& registry, const config& cfg, seq_tally& tally);
 
 } // namespace rill::cli

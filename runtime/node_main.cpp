@@ -1,0 +1,184 @@
+#include "runtime/node_main.hpp"
+
+#include "runtime/backoff.hpp"
+#include "runtime/error.hpp"
+#include "runtime/logging.hpp"
+#include "runtime/node.hpp"
+#include "runtime/node_roles.hpp"
+#include "runtime/runtime.hpp"
+
+#include <caf/event_based_actor.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+
+namespace rill {
+
+namespace {
+
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+int config_error(const std::string& what) {
+  std::fprintf(stderr, "rill node: %s\n", what.c_str());
+  return 2;
+}
+
+/// A worker pool joined to a reader on another node; joins again with
+/// backoff when that reader goes away.
+struct remote_pool {
+  pool_role role;
+  std::shared_ptr<const callback_list> callbacks;
+  backoff retry{100ms, 5s};
+  clock_type::time_point next_try = clock_type::now();
+  bool joined = false;
+  std::shared_ptr<std::atomic<bool>> gone = std::make_shared<std::atomic<bool>>(false);
+};
+
+void watch(caf::actor_system& sys, caf::actor reader, std::shared_ptr<std::atomic<bool>> gone) {
+  sys.spawn([reader, gone](caf::event_based_actor* self) -> caf::behavior {
+    self->monitor(reader);
+    self->set_down_handler([self, gone](const caf::down_msg&) {
+      *gone = true;
+      self->quit();
+    });
+    return {[](int) {
+    }};
+  });
+}
+
+void try_join(runtime& rt, remote_pool& p, const config& cfg, link_security security) {
+  std::string host;
+  uint16_t port = 0;
+  parse_address(p.role.join, host, port); // checked before start
+  auto opts = cfg.consumer;
+  opts.stream = p.role.stream;
+  opts.group = p.role.group;
+  opts.max_in_flight = p.role.workers;
+  auto reader = join_reader(rt, host, port, opts, p.callbacks, security);
+  if (!reader) {
+    if (p.retry.attempts() == 0)
+      spdlog::warn("worker pool {}/{}: {}; retrying", p.role.stream, p.role.group,
+                   describe(reader.error()));
+    p.next_try = clock_type::now() + p.retry.next();
+    return;
+  }
+  spdlog::info("worker pool: {} workers serve {}/{} at {}", p.role.workers, p.role.stream,
+               p.role.group, p.role.join);
+  p.retry.reset();
+  p.joined = true;
+  *p.gone = false;
+  watch(rt.system(), *reader, p.gone);
+}
+
+} // namespace
+
+int run_node(config& cfg, const callback_registry& callbacks,
+             const std::function<void(runtime&)>& on_exit) {
+  auto security = node_security(cfg);
+  if (!security)
+    return config_error(describe(security.error()));
+  auto roles = parse_node_roles(cfg);
+  if (!roles)
+    return config_error(describe(roles.error()));
+  std::string bind;
+  uint16_t listen_port = 0;
+  if (!roles->listen.empty()) {
+    auto spec
+      = roles->listen.find(':') == std::string::npos ? "0.0.0.0:" + roles->listen : roles->listen;
+    if (parse_address(spec, bind, listen_port))
+      return config_error("listen: expected [HOST:]PORT, got '" + roles->listen + "'");
+  }
+  std::vector<remote_pool> remote;
+  for (const auto& p : roles->pools) {
+    std::string host;
+    uint16_t port = 0;
+    if (!p.join.empty() && parse_address(p.join, host, port))
+      return config_error("join: expected HOST:PORT, got '" + p.join + "'");
+    auto list = callbacks.make_list(p.callbacks);
+    if (!list)
+      return config_error(p.stream + "/" + p.group + ": " + describe(list.error()));
+    if (!p.join.empty())
+      remote.push_back(remote_pool{p, std::move(*list)});
+  }
+  try {
+    runtime rt{cfg};
+    for (const auto& r : roles->readers) {
+      auto opts = cfg.consumer;
+      opts.stream = r.stream;
+      opts.group = r.group;
+      if (!r.consumer.empty())
+        opts.consumer = r.consumer;
+      opts.limit = cfg.count;
+      auto local = roles->local_pool(r);
+      opts.local_workers = local != nullptr;
+      if (local)
+        opts.max_in_flight = local->workers;
+      auto& c = rt.add_consumer(opts);
+      if (local)
+        c.callbacks() = **callbacks.make_list(local->callbacks);
+    }
+    rt.start();
+    if (!roles->listen.empty()) {
+      auto bound = serve_readers(rt, listen_port, bind == "0.0.0.0" ? "" : bind, *security);
+      if (!bound) {
+        std::fprintf(stderr, "rill node: cannot listen on %s: %s\n", roles->listen.c_str(),
+                     rt.system().render(bound.error()).c_str());
+        return 1;
+      }
+      for (const auto& r : roles->readers) {
+        auto local = roles->local_pool(r);
+        spdlog::info("reader node: {}/{} served on port {} ({}, {} local workers)", r.stream,
+                     r.group, *bound, *security == link_security::tls ? "mutual TLS" : "plaintext",
+                     local ? local->workers : 0);
+      }
+    }
+    auto readers_done = [&] {
+      return !roles->readers.empty() && rt.consumers_finished();
+    };
+    int rc = 0;
+    while (!rt.interrupted() && !readers_done()) {
+      for (auto& p : remote)
+        if (!p.joined && clock_type::now() >= p.next_try)
+          try_join(rt, p, cfg, *security);
+      rc = rt.run([&] {
+        if (readers_done())
+          return true;
+        for (auto& p : remote)
+          if (p.joined ? p.gone->load() : clock_type::now() >= p.next_try)
+            return true;
+        return false;
+      });
+      for (auto& p : remote)
+        if (p.joined && p.gone->load() && !rt.interrupted()) {
+          spdlog::warn("worker pool {}/{}: the reader at {} went away; joining again",
+                       p.role.stream, p.role.group, p.role.join);
+          p.joined = false;
+          p.next_try = clock_type::now();
+        }
+      if (rc != 0)
+        break;
+    }
+    if (on_exit)
+      on_exit(rt);
+    return rc;
+  } catch (const std::invalid_argument& ex) {
+    return config_error(ex.what());
+  }
+}
+
+int node_main(int argc, char** argv, const callback_registry& callbacks) {
+  config cfg;
+  if (auto err = cfg.load({argv + 1, argv + argc}))
+    return config_error(describe(err));
+  if (cfg.help_printed())
+    return 0;
+  setup_logging(cfg.log_level);
+  return run_node(cfg, callbacks);
+}
+
+} // namespace rill
