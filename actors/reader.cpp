@@ -85,7 +85,18 @@ void dispatch(reader_ptr self, stream_entry&& entry) {
   st.metrics->in_flight.store(st.busy, std::memory_order_relaxed);
   if (st.busy > st.metrics->max_in_flight_seen.load(std::memory_order_relaxed))
     st.metrics->max_in_flight_seen.store(st.busy, std::memory_order_relaxed);
-  self->send(s.worker, delivery{index, std::move(entry)});
+  if (!s.relay) {
+    self->send(s.worker, delivery{index, std::move(entry)});
+    return;
+  }
+  if (st.outbox.empty())
+    self->send(self, send_atom::value);
+  auto batch = std::find_if(st.outbox.begin(), st.outbox.end(),
+                            [&](const auto& out) { return out.first == s.relay; });
+  if (batch == st.outbox.end())
+    batch = st.outbox.emplace(st.outbox.end(), s.relay, delivery_batch{});
+  batch->second.workers.push_back(s.worker);
+  batch->second.items.push_back(delivery{index, std::move(entry)});
 }
 
 /// Removes entries this reader still holds from a re-read of its own pending
@@ -265,6 +276,28 @@ void release(reader_ptr self, uint32_t index) {
   redeliver_due(self);
 }
 
+void on_ack(reader_ptr self, uint32_t index, std::string id) {
+  auto& st = self->state;
+  if (busy_slot(self, index, id) == nullptr)
+    return;
+  st.metrics->processed.fetch_add(1, std::memory_order_relaxed);
+  release(self, index);
+  ack_later(self, std::move(id));
+}
+
+/// A worker offered its credit (once, when it starts).
+void add_worker(reader_ptr self, caf::actor relay) {
+  auto& st = self->state;
+  auto worker = caf::actor_cast<caf::actor>(self->current_sender());
+  if (!worker)
+    return;
+  self->monitor(worker);
+  st.slots.push_back(slot{worker, std::move(relay), {}, {}, false, true});
+  st.idle.push_back(static_cast<uint32_t>(st.slots.size() - 1));
+  dispatch_waiting(self);
+  maybe_read(self);
+}
+
 void stop(reader_ptr self) {
   auto& st = self->state;
   if (st.stopping)
@@ -326,24 +359,21 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
     check_done(self);
   });
   return {
-    [self](credit_atom) {
-      auto& st = self->state;
-      auto worker = caf::actor_cast<caf::actor>(self->current_sender());
-      if (!worker)
-        return;
-      self->monitor(worker);
-      st.slots.push_back(slot{worker, {}, {}, false, true});
-      st.idle.push_back(static_cast<uint32_t>(st.slots.size() - 1));
-      dispatch_waiting(self);
-      maybe_read(self);
+    [self](credit_atom) { add_worker(self, caf::actor{}); },
+    [self](credit_atom, caf::actor& relay) { add_worker(self, std::move(relay)); },
+    [self](send_atom) {
+      for (auto& [relay, batch] : self->state.outbox)
+        self->send(relay, std::move(batch));
+      self->state.outbox.clear();
     },
     [self](ack_atom, uint32_t index, std::string& id) {
-      auto& st = self->state;
-      if (busy_slot(self, index, id) == nullptr)
-        return;
-      st.metrics->processed.fetch_add(1, std::memory_order_relaxed);
-      release(self, index);
-      ack_later(self, std::move(id));
+      on_ack(self, index, std::move(id));
+      maybe_read(self);
+      check_done(self);
+    },
+    [self](ack_batch& batch) {
+      for (size_t i = 0; i < batch.slots.size() && i < batch.ids.size(); ++i)
+        on_ack(self, batch.slots[i], std::move(batch.ids[i]));
       maybe_read(self);
       check_done(self);
     },

@@ -24,6 +24,9 @@ using steady = caf::actor_clock::clock_type;
 
 struct slot {
   caf::actor worker;
+  /// The relay on the worker's node that takes its entries in batches (remote
+  /// workers), or invalid (entries go straight to the worker).
+  caf::actor relay;
   /// ID of the entry the worker holds; empty when idle.
   std::string id;
   steady::time_point since;
@@ -76,6 +79,10 @@ struct reader_state {
   uint64_t read_total = 0;
   int64_t conn_client_id = -1;
   bool conn_lost = false;
+
+  /// Deliveries for remote workers, one batch per relay, sent at the end of
+  /// the burst (a `send_atom` to self queues behind the messages already here).
+  std::vector<std::pair<caf::actor, delivery_batch>> outbox;
 
   std::vector<std::string> acks;
   bool flush_armed = false;

@@ -14,6 +14,8 @@ namespace {
 
 struct worker_state {
   caf::actor reader;
+  /// Where acks go: the reader, or an ack relay on this node.
+  caf::actor acks;
   std::shared_ptr<const callback_list> callbacks;
   bool busy = false;
   uint32_t slot = 0;
@@ -39,7 +41,7 @@ void finish(worker_ptr self, caf::error err) {
   auto& st = self->state;
   st.busy = false;
   if (!err) {
-    self->send(st.reader, ack_atom::value, st.slot, std::move(st.entry.id));
+    self->send(st.acks, ack_atom::value, st.slot, std::move(st.entry.id));
     st.entry.fields.clear();
   } else {
     // The entry goes back (moved, not copied): the reader retries it or
@@ -89,9 +91,11 @@ void run_callbacks(worker_ptr self) {
 }
 
 caf::behavior worker(worker_ptr self, caf::actor reader,
-                     std::shared_ptr<const callback_list> callbacks, caf::timespan timeout) {
+                     std::shared_ptr<const callback_list> callbacks, caf::timespan timeout,
+                     caf::actor acks_to) {
   auto& st = self->state;
   st.timeout = timeout;
+  st.acks = acks_to ? std::move(acks_to) : reader;
   st.reader = std::move(reader);
   st.callbacks = std::move(callbacks);
   self->monitor(st.reader);
@@ -99,7 +103,10 @@ caf::behavior worker(worker_ptr self, caf::actor reader,
     if (msg.source == self->state.reader)
       self->quit();
   });
-  self->send(st.reader, credit_atom::value);
+  if (st.acks != st.reader) // a relay: the reader sends our entries through it too
+    self->send(st.reader, credit_atom::value, st.acks);
+  else
+    self->send(st.reader, credit_atom::value);
   return {
     [self](delivery& d) {
       auto& st = self->state;
@@ -149,10 +156,11 @@ caf::behavior worker(worker_ptr self, caf::actor reader,
 
 caf::actor spawn_worker(caf::actor_system& sys, caf::actor reader,
                         std::shared_ptr<const callback_list> callbacks, caf::timespan timeout,
-                        bool detached) {
+                        bool detached, caf::actor acks_to) {
   if (detached)
-    return sys.spawn<caf::detached>(worker, std::move(reader), std::move(callbacks), timeout);
-  return sys.spawn(worker, std::move(reader), std::move(callbacks), timeout);
+    return sys.spawn<caf::detached>(worker, std::move(reader), std::move(callbacks), timeout,
+                                    std::move(acks_to));
+  return sys.spawn(worker, std::move(reader), std::move(callbacks), timeout, std::move(acks_to));
 }
 
 } // namespace rill

@@ -16,9 +16,11 @@ namespace rill {
 /// the reader. With `timeout` > 0, a delivery whose callbacks have not finished
 /// by then is nacked with `sec::callback_timeout` (only asynchronous callbacks
 /// can be cut short). It quits when the reader goes down. With `detached`, it
-/// runs on its own thread, for callbacks that block.
+/// runs on its own thread, for callbacks that block. With `acks_to` set, acks
+/// go there instead (an ack relay batching them for a remote reader).
 caf::actor spawn_worker(caf::actor_system& sys, caf::actor reader,
                         std::shared_ptr<const callback_list> callbacks,
-                        caf::timespan timeout = caf::timespan{0}, bool detached = false);
+                        caf::timespan timeout = caf::timespan{0}, bool detached = false,
+                        caf::actor acks_to = caf::actor{});
 
 } // namespace rill

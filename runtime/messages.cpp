@@ -9,6 +9,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<redis_command>("rill::redis_command");
   cfg.add_message_type<stream_entry>("rill::stream_entry");
   cfg.add_message_type<delivery>("rill::delivery");
+  cfg.add_message_type<ack_batch>("rill::ack_batch");
+  cfg.add_message_type<delivery_batch>("rill::delivery_batch");
   // Errors of category "rill" print as "rill::sec::<name>: <context>".
   cfg.add_error_category(caf::atom("rill"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {

@@ -2,10 +2,12 @@
 
 // Every message that flows between rill's actors, in one place.
 //
-//   worker  --(credit)-------------------------> reader   once, when it starts
+//   worker  --(credit[, relay])----------------> reader   once, when it starts
 //   reader  --(delivery{slot, entry})----------> worker   one entry per credit
 //   worker  --(ack, slot, id)------------------> reader   all callbacks succeeded
 //   worker  --(nack, slot, entry, error)-------> reader   a callback failed
+//   reader --(delivery_batch)--> ack relay     entries for a remote node's workers,
+//   ack relay --(ack_batch)----> reader        and their acks: one BASP message per burst
 //   reader  --(redis_command: XACK many ids)---> shared redis connection
 //
 // An ack or nack also returns the worker's credit: the reader never holds more
@@ -15,6 +17,7 @@
 #include "runtime/redis_reply.hpp"
 #include "runtime/stream_entry.hpp"
 
+#include <caf/actor.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
 
@@ -47,10 +50,38 @@ typename Inspector::result_type inspect(Inspector& f, delivery& x) {
   return f(caf::meta::type_name("rill::delivery"), x.slot, x.entry);
 }
 
+/// ack relay -> reader: the acks of several workers on one node (the workers
+/// send their `(ack_atom, slot, id)` to the relay on their own node, which
+/// forwards what arrived in one burst as one message). `slots[i]` acks `ids[i]`.
+struct ack_batch {
+  std::vector<uint32_t> slots;
+  std::vector<std::string> ids;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ack_batch& x) {
+  return f(caf::meta::type_name("rill::ack_batch"), x.slots, x.ids);
+}
+
+/// reader -> ack relay: entries for several workers on the relay's node, one
+/// BASP message per burst; the relay hands `items[i]` to `workers[i]`.
+struct delivery_batch {
+  std::vector<caf::actor> workers;
+  std::vector<delivery> items;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delivery_batch& x) {
+  return f(caf::meta::type_name("rill::delivery_batch"), x.workers, x.items);
+}
+
 // -- control --------------------------------------------------------------------
 
 /// -> reader: stop reading, finish in-flight entries, flush acks, quit.
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
+
+/// reader (self): send the delivery batches for remote nodes.
+using send_atom = caf::atom_constant<caf::atom("send")>;
 
 /// reader (self): flush the ack batch now.
 using flush_atom = caf::atom_constant<caf::atom("flush")>;

@@ -1,5 +1,6 @@
 #include "runtime/node.hpp"
 
+#include "actors/ack_relay.hpp"
 #include "actors/worker.hpp"
 #include "runtime/error.hpp"
 #include "runtime/messages.hpp"
@@ -93,8 +94,10 @@ caf::expected<caf::actor> join_reader(runtime& rt, const std::string& host, uint
              [&](caf::error& err) { reader = std::move(err); });
   if (!reader)
     return reader;
+  // Acks leave this node in batches (one BASP message per burst).
+  auto relay = spawn_ack_relay(rt.system(), *reader);
   for (uint32_t i = 0; i < opts.max_in_flight; ++i)
-    spawn_worker(rt.system(), *reader, callbacks, opts.callback_timeout);
+    spawn_worker(rt.system(), *reader, callbacks, opts.callback_timeout, false, relay);
   return reader;
 }
 

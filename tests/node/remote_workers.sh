@@ -56,7 +56,9 @@ reader_node $n
 sleep 0.3
 worker_node w1
 worker_node w2
-sleep 1.5
+# Kill it mid-run: once it has processed a share, long before the end.
+has_processed() { [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ]; }
+check "worker node 2 is processing" wait_until 30 has_processed "$dir/$stream.w2" 3000
 kill -9 "$w2"
 wait "$w2" 2>/dev/null
 timeout 120 tail --pid="$reader" -f /dev/null

@@ -1,6 +1,8 @@
 #define CAF_SUITE reader
 #include "actors/reader.hpp"
 
+#include "actors/ack_relay.hpp"
+
 #include "actors/worker.hpp"
 #include "fake_redis.hpp"
 #include "runtime/error.hpp"
@@ -57,7 +59,7 @@ struct fixture : test_coordinator_fixture<rill_test_config> {
   }
 
   /// Spawns a reader with `k` workers and runs until nothing moves.
-  void start(consumer_options opts) {
+  void start(consumer_options opts, bool via_relay = false) {
     auto c = conn;
     reader = spawn_reader(
       sys, opts,
@@ -66,8 +68,9 @@ struct fixture : test_coordinator_fixture<rill_test_config> {
         return c;
       },
       conn, metrics);
+    caf::actor relay = via_relay ? spawn_ack_relay(sys, reader) : caf::actor{};
     for (uint32_t i = 0; i < opts.max_in_flight; ++i)
-      spawn_worker(sys, reader, callbacks, opts.callback_timeout);
+      spawn_worker(sys, reader, callbacks, opts.callback_timeout, false, relay);
     consume_messages();
   }
 
@@ -446,6 +449,44 @@ CAF_TEST(with a limit the reader reads that many entries and finishes) {
   CAF_CHECK_EQUAL(data->handed_out, 7u);
   CAF_CHECK_EQUAL(data->acked.size(), 7u);
   CAF_CHECK(metrics->finished.load());
+}
+
+CAF_TEST(an ack relay forwards each burst of acks as one batch in order) {
+  auto batches = std::make_shared<std::vector<ack_batch>>();
+  auto sink = sys.spawn([batches](caf::event_based_actor*) -> caf::behavior {
+    return {[batches](ack_batch& b) {
+      batches->push_back(std::move(b));
+    }};
+  });
+  auto relay = spawn_ack_relay(sys, sink);
+  for (uint32_t i = 0; i < 5; ++i)
+    caf::anon_send(relay, ack_atom::value, i, "1-" + std::to_string(i));
+  consume_messages();
+  for (uint32_t i = 5; i < 7; ++i)
+    caf::anon_send(relay, ack_atom::value, i, "1-" + std::to_string(i));
+  consume_messages();
+  CAF_REQUIRE_EQUAL(batches->size(), 2u);
+  CAF_CHECK_EQUAL((*batches)[0].slots, (std::vector<uint32_t>{0, 1, 2, 3, 4}));
+  CAF_CHECK_EQUAL((*batches)[0].ids.back(), "1-4");
+  CAF_CHECK_EQUAL((*batches)[1].slots, (std::vector<uint32_t>{5, 6}));
+  caf::anon_send_exit(sink, caf::exit_reason::kill);
+  consume_messages();
+}
+
+CAF_TEST(workers acking through a relay keep the credit bound and ack everything) {
+  fill(20);
+  callbacks->add_async(hold());
+  start(options(4), true);
+  CAF_CHECK_EQUAL(data->handed_out, 4u);
+  for (size_t i = 0; i < held.size(); ++i) {
+    held[i]();
+    consume_messages();
+  }
+  flush();
+  CAF_CHECK_EQUAL(data->handed_out, 20u);
+  CAF_CHECK_EQUAL(data->acked.size(), 20u);
+  CAF_CHECK_EQUAL(metrics->processed.load(), 20u);
+  CAF_CHECK_EQUAL(metrics->max_in_flight_seen.load(), 4u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
