@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <stdexcept>
 
 namespace rill {
@@ -32,6 +33,8 @@ int config_error(const std::string& what) {
 /// backoff when that reader goes away.
 struct remote_pool {
   pool_role role;
+  std::string host;
+  uint16_t port = 0;
   std::shared_ptr<const callback_list> callbacks;
   backoff retry{100ms, 5s};
   clock_type::time_point next_try = clock_type::now();
@@ -52,14 +55,11 @@ void watch(caf::actor_system& sys, caf::actor reader, std::shared_ptr<std::atomi
 }
 
 void try_join(runtime& rt, remote_pool& p, const config& cfg, link_security security) {
-  std::string host;
-  uint16_t port = 0;
-  parse_address(p.role.join, host, port); // checked before start
   auto opts = cfg.consumer;
   opts.stream = p.role.stream;
   opts.group = p.role.group;
   opts.max_in_flight = p.role.workers;
-  auto reader = join_reader(rt, host, port, opts, p.callbacks, security);
+  auto reader = join_reader(rt, p.host, p.port, opts, p.callbacks, security);
   if (!reader) {
     if (p.retry.attempts() == 0)
       spdlog::warn("worker pool {}/{}: {}; retrying", p.role.stream, p.role.group,
@@ -94,16 +94,21 @@ int run_node(config& cfg, const callback_registry& callbacks,
       return config_error("listen: expected [HOST:]PORT, got '" + roles->listen + "'");
   }
   std::vector<remote_pool> remote;
+  std::map<const pool_role*, std::shared_ptr<callback_list>> local_lists;
   for (const auto& p : roles->pools) {
-    std::string host;
-    uint16_t port = 0;
-    if (!p.join.empty() && parse_address(p.join, host, port))
-      return config_error("join: expected HOST:PORT, got '" + p.join + "'");
     auto list = callbacks.make_list(p.callbacks);
     if (!list)
       return config_error(p.stream + "/" + p.group + ": " + describe(list.error()));
-    if (!p.join.empty())
-      remote.push_back(remote_pool{p, std::move(*list)});
+    if (p.join.empty()) {
+      local_lists.emplace(&p, std::move(*list));
+      continue;
+    }
+    remote_pool rp;
+    rp.role = p;
+    if (parse_address(p.join, rp.host, rp.port))
+      return config_error("join: expected HOST:PORT, got '" + p.join + "'");
+    rp.callbacks = std::move(*list);
+    remote.push_back(std::move(rp));
   }
   try {
     runtime rt{cfg};
@@ -120,7 +125,7 @@ int run_node(config& cfg, const callback_registry& callbacks,
         opts.max_in_flight = local->workers;
       auto& c = rt.add_consumer(opts);
       if (local)
-        c.callbacks() = **callbacks.make_list(local->callbacks);
+        c.callbacks() = *local_lists.at(local);
     }
     rt.start();
     if (!roles->listen.empty()) {

@@ -25,6 +25,17 @@ namespace {
 using namespace std::chrono_literals;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;
 
+/// A bench consumer: group "g", consumer "rill" (the group `prefill` creates).
+consumer_options bench_consumer(std::string stream, uint32_t max_in_flight, uint64_t limit = 0) {
+  consumer_options opts;
+  opts.stream = std::move(stream);
+  opts.group = "g";
+  opts.consumer = "rill";
+  opts.max_in_flight = max_in_flight;
+  opts.limit = limit;
+  return opts;
+}
+
 /// The server to measure against: --redis, or a private one.
 struct target {
   std::optional<local_redis> server;
@@ -80,12 +91,7 @@ int consume_case(config& cfg) {
     double rill_rate = 0;
     {
       runtime rt{cfg};
-      consumer_options opts;
-      opts.stream = "bench:rill";
-      opts.group = "g";
-      opts.consumer = "rill";
-      opts.max_in_flight = k;
-      opts.limit = n;
+      auto opts = bench_consumer("bench:rill", k, n);
       auto& consumer = rt.add_consumer(opts);
       consumer.add([](const stream_entry&) {});
       rt.start();
@@ -143,12 +149,7 @@ int latency_case(config& cfg) {
   auto before = usage::now();
   {
     runtime rt{cfg};
-    consumer_options opts;
-    opts.stream = "bench:latency";
-    opts.group = "g";
-    opts.consumer = "rill";
-    opts.max_in_flight = cfg.consumer.max_in_flight;
-    opts.limit = n;
+    auto opts = bench_consumer("bench:latency", cfg.consumer.max_in_flight, n);
     opts.start_id = "$";
     auto& consumer = rt.add_consumer(opts);
     consumer.add([&](const stream_entry& e) {
@@ -207,13 +208,8 @@ int scale_case(config& cfg) {
     runtime rt{cfg};
     std::vector<consumer*> all;
     for (uint64_t i = 0; i < streams; ++i) {
-      consumer_options opts;
-      opts.stream = "bench:scale:" + std::to_string(i);
-      opts.group = "g";
-      opts.consumer = "rill";
-      opts.max_in_flight = cfg.consumer.max_in_flight;
-      opts.limit = per;
-      auto& consumer = rt.add_consumer(opts);
+      auto& consumer = rt.add_consumer(
+        bench_consumer("bench:scale:" + std::to_string(i), cfg.consumer.max_in_flight, per));
       consumer.add([](const stream_entry&) {});
       all.push_back(&consumer);
     }
@@ -315,12 +311,8 @@ int responsiveness_case(config& cfg) {
     runtime rt{cfg};
     std::vector<consumer*> all;
     for (uint64_t i = 0; i < streams; ++i) {
-      consumer_options opts;
-      opts.stream = "bench:idle:" + std::to_string(i);
-      opts.group = "g";
-      opts.consumer = "rill";
-      opts.max_in_flight = 1; // readers that wait, not workers
-      auto& consumer = rt.add_consumer(opts);
+      // Readers that wait, not workers: one each.
+      auto& consumer = rt.add_consumer(bench_consumer("bench:idle:" + std::to_string(i), 1));
       consumer.add([](const stream_entry&) {});
       all.push_back(&consumer);
     }
