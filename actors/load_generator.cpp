@@ -64,8 +64,10 @@ void pump(generator_ptr self);
 void send_batch(generator_ptr self, uint64_t first, uint64_t n) {
   auto& st = self->state;
   ++st.in_flight;
+  // The producer answers every request (its connection enforces deadlines):
+  // no CAF timer per batch.
   self
-    ->request(st.producer, std::chrono::seconds{30}, xadd_atom::value, st.plan.stream,
+    ->request(st.producer, caf::infinite, xadd_atom::value, st.plan.stream,
               make_batch(st, first, n))
     .then(
       [self, n](std::vector<std::string>&) {

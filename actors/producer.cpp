@@ -23,7 +23,6 @@ struct job {
 struct producer_state {
   producer_options opts;
   caf::actor commands;
-  caf::timespan timeout;
   uint32_t in_flight = 0;
   std::deque<job> queue;
 
@@ -65,7 +64,9 @@ void start(producer_ptr self, job j) {
   ++st.in_flight;
   auto rp = j.promise;
   auto single = j.single;
-  self->request(st.commands, st.timeout, std::move(j.cmds))
+  // No CAF timer per request: the connection fails a request whose deadline
+  // passed (a timer would wake CAF's clock thread twice per XADD batch).
+  self->request(st.commands, caf::infinite, std::move(j.cmds))
     .then(
       [self, rp, single](std::vector<redis_reply>& replies) mutable {
         std::vector<std::string> ids;
@@ -106,12 +107,10 @@ void submit(producer_ptr self, job j) {
   }
 }
 
-caf::behavior producer(producer_ptr self, producer_options opts, caf::actor commands,
-                       caf::timespan timeout) {
+caf::behavior producer(producer_ptr self, producer_options opts, caf::actor commands) {
   auto& st = self->state;
   st.opts = opts;
   st.commands = std::move(commands);
-  st.timeout = timeout;
   return {
     [self](xadd_atom, const std::string& stream, field_list& fields) -> caf::result<std::string> {
       auto rp = self->make_response_promise();
@@ -149,9 +148,8 @@ caf::behavior producer(producer_ptr self, producer_options opts, caf::actor comm
 
 } // namespace
 
-caf::actor spawn_producer(caf::actor_system& sys, producer_options opts, caf::actor commands,
-                          caf::timespan request_timeout) {
-  return sys.spawn(producer, std::move(opts), std::move(commands), request_timeout);
+caf::actor spawn_producer(caf::actor_system& sys, producer_options opts, caf::actor commands) {
+  return sys.spawn(producer, std::move(opts), std::move(commands));
 }
 
 } // namespace rill

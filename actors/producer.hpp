@@ -19,8 +19,9 @@ namespace rill {
 /// At most `max_in_flight` requests are outstanding at Redis and `max_queued`
 /// wait here; beyond that a request fails at once with `sec::backpressure`,
 /// and while Redis is down with `sec::redis_unavailable`: a fast producer is
-/// slowed down or told, never buffered without bound.
-caf::actor spawn_producer(caf::actor_system& sys, producer_options opts, caf::actor commands,
-                          caf::timespan request_timeout);
+/// slowed down or told, never buffered without bound. Every request is
+/// answered: `commands` (a redis_connection) fails a request whose deadline
+/// passed itself, so no CAF timer is set per XADD.
+caf::actor spawn_producer(caf::actor_system& sys, producer_options opts, caf::actor commands);
 
 } // namespace rill

@@ -189,6 +189,12 @@ void read(reader_ptr self, uint64_t count) {
         on_read(self, reply);
         unblock_if_stopping(self);
         if (self->state.claim_pending) {
+          if (self->state.reads_outstanding > 0) {
+            // The other pipelined read blocks now: free its credits too.
+            unblock_reads(self);
+            check_done(self);
+            return;
+          }
           self->state.claim_pending = false;
           claim(self); // before reading again: its credits are free now
         }
@@ -495,8 +501,20 @@ void maybe_read(reader_ptr self) {
   if (st.opts.limit > 0)
     credits
       = std::min(credits, st.opts.limit - std::min(st.opts.limit, st.read_total + st.reserved));
-  if (credits > 0)
-    read(self, credits);
+  if (credits == 0)
+    return;
+  // Quiet (nothing read, nothing in flight): issue two reads that split the
+  // credits. While the reply to the first travels to us and we replace it, the
+  // second is already blocked at Redis, so a new entry does not wait for that
+  // round trip. (One read holding every credit would leave the window open
+  // after each reply.) Under load, reads stay whole: each costs a round trip.
+  if (max_reads == 2 && quiet && credits > 1) {
+    auto first = (credits + 1) / 2;
+    read(self, first);
+    read(self, credits - first);
+    return;
+  }
+  read(self, credits);
 }
 
 void unblock_reads(reader_ptr self) {

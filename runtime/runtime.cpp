@@ -46,7 +46,7 @@ const auto shared_connection_name = caf::atom("rill_conn");
 runtime::runtime(config& cfg) : cfg_(cfg), system_(prepared(cfg)) {
   commands_ = spawn_redis_connection(system_, cfg_.redis);
   system_.registry().put(shared_connection_name, caf::actor_cast<caf::strong_actor_ptr>(commands_));
-  producer_ = spawn_producer(system_, cfg_.producer, commands_, reply_deadline(cfg_.redis));
+  producer_ = spawn_producer(system_, cfg_.producer, commands_);
 }
 
 runtime::~runtime() {

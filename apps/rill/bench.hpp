@@ -31,6 +31,13 @@ void prefill(blocking_client& c, const std::string& stream, const std::string& g
 double raw_consume(blocking_client& c, const std::string& stream, const std::string& group,
                    uint64_t n, uint64_t k);
 
+/// The latency floor: a synchronous hiredis reader blocked in XREADGROUP
+/// (COUNT 64, BLOCK, one XACK per reply pipelined with the next read) on its
+/// own thread, while this thread XADDs `n` entries at `rate` per second, each
+/// stamped with `ts`. Returns XADD -> reply received per entry, in µs.
+std::vector<double> raw_latency(const std::string& host, uint16_t port, const std::string& stream,
+                                uint64_t n, uint64_t rate, uint64_t payload_bytes);
+
 /// Median, min and max of `xs` (not empty).
 struct summary {
   double median = 0;

@@ -173,20 +173,30 @@ int latency_case(config& cfg) {
   }
   auto u = usage::now() - before;
   latencies.resize(std::min(next.load(), latencies.size()));
-  std::sort(latencies.begin(), latencies.end());
-  auto p50 = percentile(latencies, 50);
-  auto p99 = percentile(latencies, 99);
-  auto p999 = percentile(latencies, 99.9);
-  auto max = latencies.empty() ? 0 : latencies.back();
+  // The floor in the same run: a synchronous hiredis reader, no actors.
+  auto raw
+    = raw_latency(cfg.redis.host, cfg.redis.port, "bench:latency:raw", n, rate, cfg.payload_bytes);
   std::printf("bench latency: %llu msgs/s for %llu s, XADD -> callback start\n",
               static_cast<unsigned long long>(rate), static_cast<unsigned long long>(cfg.seconds));
-  std::printf("  p50 %.0f us   p99 %.0f us   p99.9 %.0f us   max %.0f us   (%zu samples)\n", p50,
-              p99, p999, max, latencies.size());
-  std::printf("{\"bench\":\"latency\",\"impl\":\"rill\",\"rate\":%llu,\"samples\":%zu,"
-              "\"p50_us\":%.0f,\"p99_us\":%.0f,\"p999_us\":%.0f,\"max_us\":%.0f,",
-              static_cast<unsigned long long>(rate), latencies.size(), p50, p99, p999, max);
-  print_usage_json(u);
-  std::printf("}\n");
+  std::printf("%-6s %9s %9s %9s %9s %9s\n", "impl", "p50 us", "p99 us", "p99.9 us", "max us",
+              "samples");
+  for (auto [impl, xs, cpu] :
+       {std::tuple{"rill", &latencies, true}, std::tuple{"raw", &raw, false}}) {
+    std::sort(xs->begin(), xs->end());
+    auto p50 = percentile(*xs, 50);
+    auto p99 = percentile(*xs, 99);
+    auto p999 = percentile(*xs, 99.9);
+    auto max = xs->empty() ? 0 : xs->back();
+    std::printf("%-6s %9.0f %9.0f %9.0f %9.0f %9zu\n", impl, p50, p99, p999, max, xs->size());
+    std::printf("{\"bench\":\"latency\",\"impl\":\"%s\",\"rate\":%llu,\"samples\":%zu,"
+                "\"p50_us\":%.0f,\"p99_us\":%.0f,\"p999_us\":%.0f,\"max_us\":%.0f",
+                impl, static_cast<unsigned long long>(rate), xs->size(), p50, p99, p999, max);
+    if (cpu) {
+      std::printf(",");
+      print_usage_json(u);
+    }
+    std::printf("}\n");
+  }
   return 0;
 }
 

@@ -46,6 +46,9 @@ struct fake_stream {
   /// A `>` read waiting for entries (as BLOCK would).
   std::optional<caf::response_promise> held;
   std::optional<uint64_t> held_count;
+  /// Reads pipelined behind the held one (COUNT each): like Redis, they run
+  /// only after it returned.
+  std::deque<std::pair<caf::response_promise, uint64_t>> queued;
 
   /// Commands whose name is `name`.
   std::vector<redis_command> commands(const std::string& cmd) const {
@@ -96,6 +99,21 @@ inline redis_reply take_fresh(fake_stream& s, uint64_t count) {
   return entries_reply(s.name, std::move(out));
 }
 
+/// After the held read returned: runs the reads queued behind it, in order,
+/// until one blocks.
+inline void run_queued(fake_stream& s) {
+  while (!s.held && !s.queued.empty()) {
+    auto [rp, count] = std::move(s.queued.front());
+    s.queued.pop_front();
+    if (s.fresh.empty()) {
+      s.held = std::move(rp);
+      s.held_count = count;
+    } else {
+      rp.deliver(take_fresh(s, count));
+    }
+  }
+}
+
 inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
                                 std::shared_ptr<fake_stream> data) {
   self->state.data = std::move(data);
@@ -114,6 +132,7 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
         if (s.held) {
           s.held->deliver(redis_reply{});
           s.held.reset();
+          run_queued(s);
         }
         return redis_reply::number(1);
       }
@@ -129,6 +148,10 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
                 hand_out(s, e);
             }
           return entries_reply(s.name, out);
+        }
+        if (s.held) { // behind a blocked read on the same connection
+          s.queued.emplace_back(self->make_response_promise(), count);
+          return caf::delegated<redis_reply>{};
         }
         if (s.fresh.empty()) {
           s.held = self->make_response_promise();
@@ -186,12 +209,16 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
         s.held->deliver(make_error(sec::connection_lost, "dropped by test"));
         s.held.reset();
       }
+      for (auto& q : s.queued)
+        q.first.deliver(make_error(sec::connection_lost, "dropped by test"));
+      s.queued.clear();
     },
     [self](push_atom) {
       auto& s = *self->state.data;
       if (s.held && !s.fresh.empty()) {
         s.held->deliver(take_fresh(s, *s.held_count));
         s.held.reset();
+        run_queued(s);
       }
     },
   };

@@ -392,6 +392,33 @@ CAF_TEST(a blocked read waits for new entries) {
   CAF_CHECK_EQUAL(data->acked.size(), 3u);
 }
 
+CAF_TEST(an idle reader keeps a second read queued behind the blocked one) {
+  callbacks->add(record(1));
+  start(options(4));
+  // After the own pending list (`0`, empty): two pipelined `>` reads that
+  // split the credits.
+  auto reads = data->commands("XREADGROUP");
+  CAF_REQUIRE_EQUAL(reads.size(), 3u);
+  CAF_CHECK_EQUAL(reads[0].argv.back(), "0");
+  CAF_CHECK_EQUAL(reads[1].argv.back(), ">");
+  CAF_CHECK_EQUAL(reads[1].argv[5], "2");
+  CAF_CHECK_EQUAL(reads[2].argv[5], "2");
+  CAF_CHECK(data->held.has_value());
+  CAF_CHECK_EQUAL(data->queued.size(), 1u);
+  for (uint64_t round = 0; round < 3; ++round) {
+    fill(1, round);
+    push();
+    flush();
+    CAF_CHECK_EQUAL(ran.size(), round + 1);
+    // The reply's read was replaced and the other one blocks: an entry added
+    // now is handed out by a read already at Redis, not after a round trip.
+    CAF_CHECK(data->held.has_value());
+    CAF_CHECK_EQUAL(data->queued.size(), 1u);
+  }
+  CAF_CHECK_EQUAL(data->commands("XREADGROUP").size(), 6u);
+  CAF_CHECK_EQUAL(data->acked.size(), 3u);
+}
+
 CAF_TEST(stop unblocks the read then finishes in - flight entries and flushes acks) {
   fill(2);
   callbacks->add_async(hold());
