@@ -7,12 +7,47 @@
 #include <algorithm>
 #include <chrono>
 #include <dirent.h>
+#include <initializer_list>
 #include <stdexcept>
 #include <string_view>
 #include <sys/resource.h>
 #include <thread>
 
 namespace rill::bench {
+
+namespace {
+
+/// A command for hiredis's *Argv functions, pointing into strings that
+/// outlive it (no copies in the raw loops).
+struct raw_argv {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+
+  raw_argv(std::initializer_list<const char*> args) {
+    for (auto* a : args)
+      add(a, std::char_traits<char>::length(a));
+  }
+  void add(const char* str, size_t len) {
+    argv.push_back(str);
+    lens.push_back(len);
+  }
+  void append_to(redisContext* ctx) {
+    redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data());
+  }
+};
+
+/// The XACK for every entry of an XREADGROUP reply (nothing if it is empty).
+raw_argv xack_for(const redisReply* r, const std::string& stream, const std::string& group) {
+  raw_argv ack{"XACK", stream.c_str(), group.c_str()};
+  if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+    auto* entries = r->element[0]->element[1];
+    for (size_t i = 0; i < entries->elements; ++i)
+      ack.add(entries->element[i]->element[0]->str, entries->element[i]->element[0]->len);
+  }
+  return ack;
+}
+
+} // namespace
 
 usage usage::now() {
   rusage ru{};
@@ -51,16 +86,11 @@ double raw_consume(blocking_client& c, const std::string& stream, const std::str
                    uint64_t n, uint64_t k) {
   auto* ctx = c.native();
   auto count = std::to_string(k);
-  const char* read_argv[] = {"XREADGROUP",  "GROUP",   group.c_str(),  "raw", "COUNT",
-                             count.c_str(), "STREAMS", stream.c_str(), ">"};
-  size_t read_lens[9];
-  for (int i = 0; i < 9; ++i)
-    read_lens[i] = std::char_traits<char>::length(read_argv[i]);
-  std::vector<const char*> ack_argv;
-  std::vector<size_t> ack_lens;
+  raw_argv read{"XREADGROUP",  "GROUP",   group.c_str(),  "raw", "COUNT",
+                count.c_str(), "STREAMS", stream.c_str(), ">"};
   uint64_t acked = 0;
   auto t0 = std::chrono::steady_clock::now();
-  redisAppendCommandArgv(ctx, 9, read_argv, read_lens);
+  read.append_to(ctx);
   bool ack_pending = false;
   while (acked < n) {
     void* raw = nullptr;
@@ -76,22 +106,12 @@ double raw_consume(blocking_client& c, const std::string& stream, const std::str
     if (redisGetReply(ctx, &raw) != REDIS_OK)
       throw std::runtime_error("raw: XREADGROUP failed");
     auto* r = static_cast<redisReply*>(raw);
-    ack_argv = {"XACK", stream.c_str(), group.c_str()};
-    ack_lens = {4, stream.size(), group.size()};
-    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
-      auto* entries = r->element[0]->element[1];
-      for (size_t i = 0; i < entries->elements; ++i) {
-        auto* id = entries->element[i]->element[0];
-        ack_argv.push_back(id->str); // the "callback": nothing
-        ack_lens.push_back(id->len);
-      }
-    }
-    if (ack_argv.size() > 3) {
-      redisAppendCommandArgv(ctx, static_cast<int>(ack_argv.size()), ack_argv.data(),
-                             ack_lens.data());
+    auto ack = xack_for(r, stream, group); // the "callback": nothing
+    if (ack.argv.size() > 3) {
+      ack.append_to(ctx);
       ack_pending = true;
     }
-    redisAppendCommandArgv(ctx, 9, read_argv, read_lens); // pipelined with the XACK
+    read.append_to(ctx); // pipelined with the XACK
     freeReplyObject(r);
   }
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -146,15 +166,11 @@ std::vector<double> raw_latency(const std::string& host, uint16_t port, const st
   auto reader = connect_or_throw(host, port);
   std::thread consumer{[&] {
     auto* ctx = reader.native();
-    const char* read_argv[] = {"XREADGROUP", "GROUP", "g",       "raw",          "COUNT", "64",
-                               "BLOCK",      "1000",  "STREAMS", stream.c_str(), ">"};
-    size_t read_lens[11];
-    for (int i = 0; i < 11; ++i)
-      read_lens[i] = std::char_traits<char>::length(read_argv[i]);
-    std::vector<const char*> ack_argv;
-    std::vector<size_t> ack_lens;
+    const std::string group = "g";
+    raw_argv read{"XREADGROUP", "GROUP", "g",       "raw",          "COUNT", "64",
+                  "BLOCK",      "1000",  "STREAMS", stream.c_str(), ">"};
     int idle_reads = 0;
-    redisAppendCommandArgv(ctx, 11, read_argv, read_lens);
+    read.append_to(ctx);
     bool ack_pending = false;
     while (latencies.size() < n && idle_reads < 5) {
       void* raw = nullptr;
@@ -168,31 +184,26 @@ std::vector<double> raw_latency(const std::string& host, uint16_t port, const st
         return;
       auto arrived = now_us(); // the "callback start" of every entry in the reply
       auto* r = static_cast<redisReply*>(raw);
-      ack_argv = {"XACK", stream.c_str(), "g"};
-      ack_lens = {4, stream.size(), 1};
       if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
         idle_reads = 0;
         auto* entries = r->element[0]->element[1];
         for (size_t i = 0; i < entries->elements; ++i) {
-          auto* entry = entries->element[i];
-          auto* fields = entry->element[1];
+          auto* fields = entries->element[i]->element[1];
           for (size_t f = 0; f + 1 < fields->elements; f += 2)
             if (std::string_view{fields->element[f]->str, fields->element[f]->len} == "ts")
               latencies.push_back(
                 static_cast<double>(arrived - std::stoll(fields->element[f + 1]->str)));
-          ack_argv.push_back(entry->element[0]->str);
-          ack_lens.push_back(entry->element[0]->len);
         }
       } else {
         ++idle_reads; // the producer is done or stuck: give up after 5 s of nothing
       }
-      if (ack_argv.size() > 3) {
-        redisAppendCommandArgv(ctx, static_cast<int>(ack_argv.size()), ack_argv.data(),
-                               ack_lens.data());
+      auto ack = xack_for(r, stream, group);
+      if (ack.argv.size() > 3) {
+        ack.append_to(ctx);
         ack_pending = true;
       }
       if (latencies.size() < n)
-        redisAppendCommandArgv(ctx, 11, read_argv, read_lens);
+        read.append_to(ctx);
       freeReplyObject(r);
     }
   }};
