@@ -72,6 +72,16 @@ restart_redis() {
   launch_redis || { echo "cannot restart redis-server"; exit 1; }
 }
 
+# produce STREAM N: seq 0..N-1 into STREAM with the rill binary under test ($rill).
+produce() { "$rill" produce --redis "$addr" --stream "$1" --count "$2" >/dev/null 2>&1; }
+
+# sigterm_exits_0 PID LABEL: stops a process with SIGTERM and checks it exits 0.
+sigterm_exits_0() {
+  kill -TERM "$1"
+  wait "$1"
+  check "$2" test $? -eq 0
+}
+
 pending() { rcli XPENDING "$1" "$2" | head -n 1; }
 
 # Entries pending for one consumer.

@@ -5,7 +5,7 @@ rill=$1
 source "$(dirname "$0")/../lib.sh"
 start_redis --appendonly no
 n=20000
-"$rill" produce --redis "$addr" --stream s --count $n >/dev/null 2>&1
+produce s $n
 rec=$dir/seqs
 timeout 60 "$rill" consume --redis "$addr" --stream s --group g --count $n --max-in-flight 32 \
   --record "$rec" --fail-percent 1 --consumer.max-deliveries=3 \

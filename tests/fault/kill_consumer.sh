@@ -7,7 +7,7 @@ rill=$1
 source "$(dirname "$0")/../lib.sh"
 start_redis --appendonly no
 n=100000
-"$rill" produce --redis "$addr" --stream s --count $n >/dev/null 2>&1
+produce s $n
 rec=$dir/seqs
 consume() { # name, extra args
   "$rill" consume --redis "$addr" --stream s --group g --count 0 --max-in-flight 32 \
@@ -31,9 +31,7 @@ done
 check "entries were in flight at every kill" test "$kills_with_work" -eq 3
 consume c2
 check "drained after restarts" wait_until 90 drained s g "$rec" $n
-kill -TERM "$pid"
-wait "$pid"
-check "last consumer exits 0 on SIGTERM" test $? -eq 0
+sigterm_exits_0 "$pid" "last consumer exits 0 on SIGTERM"
 lines=$(wc -l <"$rec")
 dups=$((lines - $(distinct "$rec")))
 echo "processed $lines times for $n entries: $dups duplicates, $in_flight in flight at kills"

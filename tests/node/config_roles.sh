@@ -13,7 +13,7 @@ node_addr=127.0.0.1:$node_port
 
 # -- 1. two readers + a local pool in node A, two joined pools in node B -------------
 n=20000
-for s in a b; do "$rill" produce --redis "$addr" --stream $s --count $n >/dev/null 2>&1; done
+for s in a b; do produce $s $n; done
 cat >"$dir/a.ini" <<INI
 [redis]
 port = $port

@@ -30,7 +30,7 @@ stop_workers() {
 # -- 1. one reader node, two worker nodes share 100,000 entries ---------------------
 stream=shared
 n=100000
-"$rill" produce --redis "$addr" --stream $stream --count $n >/dev/null 2>&1
+produce $stream $n
 reader_node $n
 sleep 0.3
 worker_node w1
@@ -51,7 +51,7 @@ check "nothing pending" test "$(pending $stream g)" -eq 0
 # -- 2. a worker node SIGKILLed mid-run ---------------------------------------------
 stream=killed
 n=50000
-"$rill" produce --redis "$addr" --stream $stream --count $n >/dev/null 2>&1
+produce $stream $n
 reader_node $n
 sleep 0.3
 worker_node w1
@@ -74,7 +74,7 @@ check "nothing pending" test "$(pending $stream g)" -eq 0
 # -- 3. a worker node that starts first joins when the reader node comes up ----------
 stream=late
 n=2000
-"$rill" produce --redis "$addr" --stream $stream --count $n >/dev/null 2>&1
+produce $stream $n
 worker_node w1
 sleep 1
 reader_node $n
@@ -87,7 +87,7 @@ check "all entries processed by it" test "$(distinct "$dir/$stream.w1")" -eq $n
 # -- 4. two processes in one group share the stream -----------------------------------
 stream=group
 n=40000
-"$rill" produce --redis "$addr" --stream $stream --count $n >/dev/null 2>&1
+produce $stream $n
 for c in a b; do
   "$rill" consume --redis "$addr" --stream $stream --group g --consumer $c --count 0 \
     --max-in-flight 16 --work-us 500 --record "$dir/$stream.$c" >/dev/null 2>&1 &
@@ -121,7 +121,7 @@ tls_args() { # name cafile
 }
 stream=tls
 n=3000
-"$rill" produce --redis "$addr" --stream $stream --count $n >/dev/null 2>&1
+produce $stream $n
 # shellcheck disable=SC2046
 "$rill" node --redis "$addr" --stream $stream --group g --listen "$node_addr" \
   --remote-workers-only --count $n $(tls_args reader ca) >"$dir/reader.json" 2>"$dir/reader.log" &

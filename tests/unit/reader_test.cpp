@@ -80,6 +80,14 @@ struct fixture : test_coordinator_fixture<rill_test_config> {
     consume_messages();
   }
 
+  /// Completes the held async callbacks from index `first` on, one at a time.
+  void release_from(size_t first) {
+    for (size_t i = first; i < held.size(); ++i) {
+      held[i]();
+      consume_messages();
+    }
+  }
+
   void push() {
     caf::anon_send(conn, push_atom::value);
     consume_messages();
@@ -120,10 +128,7 @@ CAF_TEST(reads only as many entries as it has idle workers) {
   CAF_CHECK_EQUAL(metrics->in_flight.load(), 4u);
   CAF_CHECK_EQUAL(metrics->max_in_flight_seen.load(), 4u);
   // Release everything, one at a time, until the stream is drained.
-  for (size_t i = 2; i < held.size(); ++i) {
-    held[i]();
-    consume_messages();
-  }
+  release_from(2);
   flush();
   CAF_CHECK_EQUAL(data->handed_out, 20u);
   CAF_CHECK_EQUAL(data->acked.size(), 20u);
@@ -505,10 +510,7 @@ CAF_TEST(workers acking through a relay keep the credit bound and ack everything
   callbacks->add_async(hold());
   start(options(4), true);
   CAF_CHECK_EQUAL(data->handed_out, 4u);
-  for (size_t i = 0; i < held.size(); ++i) {
-    held[i]();
-    consume_messages();
-  }
+  release_from(0);
   flush();
   CAF_CHECK_EQUAL(data->handed_out, 20u);
   CAF_CHECK_EQUAL(data->acked.size(), 20u);
