@@ -5,19 +5,58 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <unordered_map>
+
 namespace rill {
 
 namespace {
 
 struct ack_relay_state {
   caf::actor reader;
+  caf::timespan linger{0};
   ack_batch batch;
+  /// Entries of one delivery batch (a read's share for this node) finish
+  /// together: the burst each held slot came in, and each burst's entries not
+  /// yet acked or nacked.
+  std::unordered_map<uint32_t, uint64_t> burst_of;
+  std::unordered_map<uint64_t, size_t> left;
+  uint64_t bursts = 0;
+  /// Names the pending flush timer; a flush sent earlier for a batch that
+  /// already left carries an older number and is ignored.
+  uint64_t batch_no = 0;
 
   static inline const char* name = "rill.ack_relay";
 };
 
-caf::behavior ack_relay(caf::stateful_actor<ack_relay_state>* self, caf::actor reader) {
+using relay_ptr = caf::stateful_actor<ack_relay_state>*;
+
+void flush(relay_ptr self) {
+  auto& st = self->state;
+  ++st.batch_no;
+  if (st.batch.slots.empty())
+    return;
+  self->send(st.reader, std::move(st.batch));
+  st.batch = ack_batch{};
+}
+
+/// The entry of `slot` is done; the last one of its burst sends the batch now
+/// (those credits make a read of their own at the reader).
+void settle(relay_ptr self, uint32_t slot) {
+  auto& st = self->state;
+  auto i = st.burst_of.find(slot);
+  if (i == st.burst_of.end())
+    return;
+  auto j = st.left.find(i->second);
+  st.burst_of.erase(i);
+  if (j != st.left.end() && --j->second == 0) {
+    st.left.erase(j);
+    flush(self);
+  }
+}
+
+caf::behavior ack_relay(relay_ptr self, caf::actor reader, caf::timespan linger) {
   self->state.reader = reader;
+  self->state.linger = linger;
   self->monitor(reader);
   self->set_down_handler([self](const caf::down_msg& msg) {
     if (msg.source == self->state.reader)
@@ -25,28 +64,43 @@ caf::behavior ack_relay(caf::stateful_actor<ack_relay_state>* self, caf::actor r
   });
   return {
     [self](ack_atom, uint32_t slot, std::string& id) {
-      auto& b = self->state.batch;
-      if (b.slots.empty()) // the flush queues behind the acks already here
-        self->send(self, flush_atom::value);
-      b.slots.push_back(slot);
-      b.ids.push_back(std::move(id));
+      auto& st = self->state;
+      if (st.batch.slots.empty()) {
+        if (st.linger.count() > 0)
+          self->delayed_send(self, st.linger, flush_atom::value, st.batch_no);
+        else // queues behind the acks already in the mailbox
+          self->send(self, flush_atom::value, st.batch_no);
+      }
+      st.batch.slots.push_back(slot);
+      st.batch.ids.push_back(std::move(id));
+      settle(self, slot);
+    },
+    [self](nack_atom a, uint32_t slot, stream_entry& entry, caf::error& err) {
+      self->send(self->state.reader, a, slot, std::move(entry), std::move(err));
+      settle(self, slot);
     },
     [self](delivery_batch& batch) {
-      for (size_t i = 0; i < batch.workers.size() && i < batch.items.size(); ++i)
-        self->send(batch.workers[i], std::move(batch.items[i]));
-    },
-    [self](flush_atom) {
       auto& st = self->state;
-      self->send(st.reader, std::move(st.batch));
-      st.batch = ack_batch{};
+      auto n = std::min(batch.workers.size(), batch.items.size());
+      auto burst = st.bursts++;
+      for (size_t i = 0; i < n; ++i) {
+        auto [it, fresh] = st.burst_of.emplace(batch.items[i].slot, burst);
+        if (fresh)
+          ++st.left[burst];
+        self->send(batch.workers[i], std::move(batch.items[i]));
+      }
+    },
+    [self](flush_atom, uint64_t batch_no) {
+      if (batch_no == self->state.batch_no)
+        flush(self);
     },
   };
 }
 
 } // namespace
 
-caf::actor spawn_ack_relay(caf::actor_system& sys, caf::actor reader) {
-  return sys.spawn(ack_relay, std::move(reader));
+caf::actor spawn_ack_relay(caf::actor_system& sys, caf::actor reader, caf::timespan linger) {
+  return sys.spawn(ack_relay, std::move(reader), linger);
 }
 
 } // namespace rill

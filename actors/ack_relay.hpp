@@ -2,16 +2,19 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/timespan.hpp>
 
 namespace rill {
 
 /// Spawns the relay between a reader on another node and this node's workers.
 /// The reader sends it a `delivery_batch` per burst, which it hands out to the
-/// workers; the workers send it their `(ack_atom, slot, id)`, and it forwards
-/// every burst (what arrived before its own flush message) to the reader as
-/// one `ack_batch`. One BASP message per burst instead of one per entry each
-/// way, no timer, no added wait beyond its mailbox. Credits and nacks go
-/// straight to the reader. It quits when the reader goes down.
-caf::actor spawn_ack_relay(caf::actor_system& sys, caf::actor reader);
+/// workers; the workers send it their `(ack_atom, slot, id)` and nacks. Acks
+/// leave as one `ack_batch` per BASP message: at once when every entry the
+/// relay handed out is done, else `linger` after the first ack of a batch
+/// (workers finish microseconds apart; one message per ack cost the reader
+/// node more than the acks themselves). `linger` 0: each burst already in its
+/// mailbox goes at once. Nacks go on to the reader at once. The relay quits
+/// when the reader goes down.
+caf::actor spawn_ack_relay(caf::actor_system& sys, caf::actor reader, caf::timespan linger);
 
 } // namespace rill

@@ -14,7 +14,7 @@ namespace {
 
 struct worker_state {
   caf::actor reader;
-  /// Where acks go: the reader, or an ack relay on this node.
+  /// Where acks and nacks go: the reader, or an ack relay on this node.
   caf::actor acks;
   std::shared_ptr<const callback_list> callbacks;
   bool busy = false;
@@ -46,7 +46,7 @@ void finish(worker_ptr self, caf::error err) {
   } else {
     // The entry goes back (moved, not copied): the reader retries it or
     // writes it to the dead-letter stream.
-    self->send(st.reader, nack_atom::value, st.slot, std::move(st.entry), std::move(err));
+    self->send(st.acks, nack_atom::value, st.slot, std::move(st.entry), std::move(err));
     st.entry = stream_entry{};
   }
 }
@@ -113,7 +113,7 @@ caf::behavior worker(worker_ptr self, caf::actor reader,
       if (st.busy) {
         // The reader never sends more than one entry per credit.
         spdlog::error("worker got entry {} while busy with {}", d.entry.id, st.entry.id);
-        self->send(st.reader, nack_atom::value, d.slot, std::move(d.entry),
+        self->send(st.acks, nack_atom::value, d.slot, std::move(d.entry),
                    make_error(sec::unexpected_reply, "worker busy"));
         return;
       }

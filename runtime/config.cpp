@@ -60,6 +60,7 @@ config::config() {
     .add(consumer.block, "block", "XREADGROUP BLOCK time")
     .add(consumer.ack_batch, "ack-batch", "acks per XACK at most")
     .add(consumer.ack_delay, "ack-delay", "longest wait before flushing acks")
+    .add(consumer.ack_linger, "ack-linger", "remote worker pools: longest wait to batch acks")
     .add(consumer.start_id, "start-id", "ID a new group starts at (0 or $)")
     .add(consumer.stop_timeout, "stop-timeout", "graceful stop deadline")
     .add(consumer.max_deliveries, "max-deliveries", "deliveries before dead-lettering")

@@ -95,7 +95,7 @@ caf::expected<caf::actor> join_reader(runtime& rt, const std::string& host, uint
   if (!reader)
     return reader;
   // Acks leave this node in batches (one BASP message per burst).
-  auto relay = spawn_ack_relay(rt.system(), *reader);
+  auto relay = spawn_ack_relay(rt.system(), *reader, opts.ack_linger);
   for (uint32_t i = 0; i < opts.max_in_flight; ++i)
     spawn_worker(rt.system(), *reader, callbacks, opts.callback_timeout, false, relay);
   return reader;

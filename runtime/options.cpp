@@ -54,6 +54,8 @@ caf::error validate(const consumer_options& x) {
     return bad("consumer.ack-batch: must be >= 1");
   if (x.ack_delay.count() < 0 || x.stop_timeout.count() < 0)
     return bad("consumer.ack-delay and consumer.stop-timeout: must be >= 0");
+  if (x.ack_linger.count() < 0 || x.ack_linger > std::chrono::seconds{1})
+    return bad("consumer.ack-linger: must be between 0 and 1s");
   if (x.max_deliveries == 0)
     return bad("consumer.max-deliveries: must be >= 1");
   if (x.redeliver_base.count() <= 0 || x.redeliver_cap < x.redeliver_base)

@@ -51,6 +51,9 @@ struct consumer_options {
   uint32_t ack_batch = 256;
   /// ... or this long after the first ack of a batch arrived.
   caf::timespan ack_delay = 1ms;
+  /// A worker pool on another node than its reader holds its workers' acks
+  /// this long (unless all its entries are done) and sends them as one message.
+  caf::timespan ack_linger = 200us;
   /// ID the group starts at when rill creates it ("0": whole stream, "$": new).
   std::string start_id = "0";
   /// Read at most this many entries in this run, then stop (0: unlimited).

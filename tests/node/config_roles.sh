@@ -86,10 +86,13 @@ orders() { # stream first last
     echo "XADD $1 * order o$i customer c$((i % 10)) amount_cents $((i * 7))"
   done
 }
+malformed() { # stream: two orders the app rejects
+  echo "XADD $1 * order bad1 customer c1 amount_cents 12.5"
+  echo "XADD $1 * customer c1 amount_cents 1"
+}
 {
   orders orders 1 3000
-  echo "XADD orders * order bad1 customer c1 amount_cents 12.5"
-  echo "XADD orders * customer c1 amount_cents 1"
+  malformed orders
 } | rcli >/dev/null
 cat >"$dir/app.ini" <<INI
 [redis]
@@ -112,10 +115,14 @@ check "2 malformed orders dead-lettered" test "$(rcli XLEN orders:dead)" -eq 2
 check "with the reason" grep -q "whole number of cents" <(rcli XRANGE orders:dead - +)
 check "nothing pending on orders" test "$(pending orders index)" -eq 0
 
-# The same app as a worker node of a `rill node` reader node.
-orders more 1 2000 | rcli >/dev/null
+# The same app as a worker node of a `rill node` reader node: its failures go back
+# through the node's ack relay to the reader, which dead-letters them.
+{
+  orders more 1 2000
+  malformed more
+} | rcli >/dev/null
 "$rill" node --redis "$addr" --stream more --group index --listen "$node_addr" --plain \
-  --remote-workers-only --count 2000 >"$dir/reader.json" 2>"$dir/reader.log" &
+  --remote-workers-only --count 2002 >"$dir/reader.json" 2>"$dir/reader.log" &
 reader=$!
 children+=("$reader")
 "$app" --redis "$addr" --join "$node_addr" --plain --stream more --group index \
@@ -126,6 +133,7 @@ timeout 60 tail --pid="$reader" -f /dev/null
 wait "$reader"
 check "reader node done with 2000 entries from the app's workers" \
   grep -q '"processed":2000,' "$dir/reader.json"
+check "2 malformed orders from the remote workers dead-lettered" test "$(rcli XLEN more:dead)" -eq 2
 kill -TERM "$app2" && wait "$app2"
 check "the app node stops on SIGTERM with 0" test $? -eq 0
 check "nothing pending on more" test "$(pending more index)" -eq 0

@@ -75,6 +75,11 @@ CAF_TEST(consumer options are validated) {
   CAF_CHECK(!validate(opts));
   opts.max_in_flight = 0;
   CAF_CHECK_EQUAL(code_of(validate(opts)), sec::invalid_config);
+  opts.max_in_flight = 1;
+  opts.ack_linger = std::chrono::seconds{2};
+  auto err = validate(opts);
+  CAF_CHECK_EQUAL(code_of(err), sec::invalid_config);
+  CAF_CHECK(describe(err).find("ack-linger") != std::string::npos);
 }
 
 CAF_TEST(backoff grows exponentially with jitter up to its cap) {

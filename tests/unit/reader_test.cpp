@@ -68,7 +68,7 @@ struct fixture : test_coordinator_fixture<rill_test_config> {
         return c;
       },
       conn, metrics);
-    caf::actor relay = via_relay ? spawn_ack_relay(sys, reader) : caf::actor{};
+    caf::actor relay = via_relay ? spawn_ack_relay(sys, reader, opts.ack_linger) : caf::actor{};
     for (uint32_t i = 0; i < opts.max_in_flight; ++i)
       spawn_worker(sys, reader, callbacks, opts.callback_timeout, false, relay);
     consume_messages();
@@ -483,25 +483,103 @@ CAF_TEST(with a limit the reader reads that many entries and finishes) {
   CAF_CHECK(metrics->finished.load());
 }
 
-CAF_TEST(an ack relay forwards each burst of acks as one batch in order) {
-  auto batches = std::make_shared<std::vector<ack_batch>>();
-  auto sink = sys.spawn([batches](caf::event_based_actor*) -> caf::behavior {
-    return {[batches](ack_batch& b) {
-      batches->push_back(std::move(b));
-    }};
+/// A relay for `n` entries handed to workers that keep them, and what it sends
+/// on to the reader.
+struct relay_probe {
+  std::shared_ptr<std::vector<ack_batch>> batches = std::make_shared<std::vector<ack_batch>>();
+  std::shared_ptr<std::vector<std::string>> nacked = std::make_shared<std::vector<std::string>>();
+  caf::actor sink;
+  caf::actor relay;
+  std::vector<caf::actor> workers;
+};
+
+relay_probe make_relay(caf::actor_system& sys, caf::timespan linger) {
+  relay_probe p;
+  p.sink = sys.spawn([b = p.batches, nk = p.nacked](caf::event_based_actor*) -> caf::behavior {
+    return {
+      [b](ack_batch& x) { b->push_back(std::move(x)); },
+      [nk](nack_atom, uint32_t, stream_entry& e, caf::error&) { nk->push_back(e.id); },
+    };
   });
-  auto relay = spawn_ack_relay(sys, sink);
-  for (uint32_t i = 0; i < 5; ++i)
-    caf::anon_send(relay, ack_atom::value, i, "1-" + std::to_string(i));
+  p.relay = spawn_ack_relay(sys, p.sink, linger);
+  return p;
+}
+
+/// Hands slots [from, to) to the relay as one delivery batch (one burst).
+void deliver(caf::actor_system& sys, relay_probe& p, uint32_t from, uint32_t to) {
+  delivery_batch batch;
+  for (uint32_t i = from; i < to; ++i) {
+    p.workers.push_back(sys.spawn([](caf::event_based_actor*) -> caf::behavior {
+      return {[](delivery&) {
+      }};
+    }));
+    batch.workers.push_back(p.workers.back());
+    batch.items.push_back(delivery{i, stream_entry{"1-" + std::to_string(i), {}}});
+  }
+  caf::anon_send(p.relay, std::move(batch));
+}
+
+void kill_all(const relay_probe& p) {
+  for (auto& a : p.workers)
+    caf::anon_send_exit(a, caf::exit_reason::kill);
+  caf::anon_send_exit(p.sink, caf::exit_reason::kill);
+}
+
+void ack(const relay_probe& p, uint32_t from, uint32_t to) {
+  for (uint32_t i = from; i < to; ++i)
+    caf::anon_send(p.relay, ack_atom::value, i, "1-" + std::to_string(i));
+}
+
+CAF_TEST(an ack relay without linger forwards each burst of acks as one batch in order) {
+  auto p = make_relay(sys, caf::timespan{0});
+  deliver(sys, p, 0, 8);
   consume_messages();
-  for (uint32_t i = 5; i < 7; ++i)
-    caf::anon_send(relay, ack_atom::value, i, "1-" + std::to_string(i));
+  ack(p, 0, 5);
   consume_messages();
-  CAF_REQUIRE_EQUAL(batches->size(), 2u);
-  CAF_CHECK_EQUAL((*batches)[0].slots, (std::vector<uint32_t>{0, 1, 2, 3, 4}));
-  CAF_CHECK_EQUAL((*batches)[0].ids.back(), "1-4");
-  CAF_CHECK_EQUAL((*batches)[1].slots, (std::vector<uint32_t>{5, 6}));
-  caf::anon_send_exit(sink, caf::exit_reason::kill);
+  ack(p, 5, 7);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(p.batches->size(), 2u);
+  CAF_CHECK_EQUAL((*p.batches)[0].slots, (std::vector<uint32_t>{0, 1, 2, 3, 4}));
+  CAF_CHECK_EQUAL((*p.batches)[0].ids.back(), "1-4");
+  CAF_CHECK_EQUAL((*p.batches)[1].slots, (std::vector<uint32_t>{5, 6}));
+  kill_all(p);
+  consume_messages();
+}
+
+CAF_TEST(an ack relay holds acks for its linger or until their burst is done) {
+  auto p = make_relay(sys, std::chrono::microseconds{200});
+  deliver(sys, p, 0, 6);
+  deliver(sys, p, 6, 8);
+  consume_messages();
+  ack(p, 0, 2);
+  consume_messages();
+  ack(p, 2, 3);
+  consume_messages();
+  CAF_CHECK_EQUAL(p.batches->size(), 0u); // 3 entries of the burst still held: waits
+  advance_time(std::chrono::microseconds{200});
+  consume_messages();
+  CAF_REQUIRE_EQUAL(p.batches->size(), 1u);
+  CAF_CHECK_EQUAL((*p.batches)[0].slots, (std::vector<uint32_t>{0, 1, 2}));
+  // A nack goes on at once and counts as done.
+  caf::anon_send(p.relay, nack_atom::value, uint32_t{3}, stream_entry{"1-3", {}},
+                 make_error(sec::callback_failed, "x"));
+  ack(p, 4, 5);
+  consume_messages();
+  CAF_CHECK_EQUAL(*p.nacked, (std::vector<std::string>{"1-3"}));
+  CAF_CHECK_EQUAL(p.batches->size(), 1u);
+  ack(p, 6, 7);
+  ack(p, 5, 6); // the last entry of the first burst: no reason to wait
+  consume_messages();
+  CAF_REQUIRE_EQUAL(p.batches->size(), 2u);
+  CAF_CHECK_EQUAL((*p.batches)[1].slots, (std::vector<uint32_t>{4, 6, 5}));
+  ack(p, 7, 8); // and of the second
+  consume_messages();
+  CAF_REQUIRE_EQUAL(p.batches->size(), 3u);
+  CAF_CHECK_EQUAL((*p.batches)[2].slots, (std::vector<uint32_t>{7}));
+  advance_time(std::chrono::milliseconds{1}); // the old timers: no empty batch
+  consume_messages();
+  CAF_CHECK_EQUAL(p.batches->size(), 3u);
+  kill_all(p);
   consume_messages();
 }
 
