@@ -1,9 +1,12 @@
 #include "actors/ack_relay.hpp"
 
+#include "runtime/error.hpp"
 #include "runtime/messages.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
+
+#include <spdlog/spdlog.h>
 
 #include <unordered_map>
 
@@ -14,6 +17,7 @@ namespace {
 struct ack_relay_state {
   caf::actor reader;
   caf::timespan linger{0};
+  caf::timespan drain_timeout{0};
   ack_batch batch;
   /// Entries of one delivery batch (a read's share for this node) finish
   /// together: the burst each held slot came in, and each burst's entries not
@@ -54,9 +58,11 @@ void settle(relay_ptr self, uint32_t slot) {
   }
 }
 
-caf::behavior ack_relay(relay_ptr self, caf::actor reader, caf::timespan linger) {
+caf::behavior ack_relay(relay_ptr self, caf::actor reader, caf::timespan linger,
+                        caf::timespan drain_timeout) {
   self->state.reader = reader;
   self->state.linger = linger;
+  self->state.drain_timeout = drain_timeout;
   self->monitor(reader);
   self->set_down_handler([self](const caf::down_msg& msg) {
     if (msg.source == self->state.reader)
@@ -94,13 +100,25 @@ caf::behavior ack_relay(relay_ptr self, caf::actor reader, caf::timespan linger)
       if (batch_no == self->state.batch_no)
         flush(self);
     },
+    [self](withdraw_atom) {
+      // The node stops: the acks so far go first (same sender, same order);
+      // the workers' last acks follow while the reader waits for them.
+      flush(self);
+      self->request(self->state.reader, self->state.drain_timeout, withdraw_atom::value)
+        .then([self](drained_atom) { self->quit(); },
+              [self](caf::error& err) {
+                spdlog::warn("worker pool: stopping without draining: {}", describe(err));
+                self->quit();
+              });
+    },
   };
 }
 
 } // namespace
 
-caf::actor spawn_ack_relay(caf::actor_system& sys, caf::actor reader, caf::timespan linger) {
-  return sys.spawn(ack_relay, std::move(reader), linger);
+caf::actor spawn_ack_relay(caf::actor_system& sys, caf::actor reader, caf::timespan linger,
+                           caf::timespan drain_timeout) {
+  return sys.spawn(ack_relay, std::move(reader), linger, drain_timeout);
 }
 
 } // namespace rill

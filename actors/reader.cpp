@@ -270,6 +270,50 @@ slot* busy_slot(reader_ptr self, uint32_t index, const std::string& id) {
   return &st.slots[index];
 }
 
+/// True if a worker behind `relay` still holds an entry.
+bool relay_busy(const reader_state& st, const caf::actor_addr& relay) {
+  return std::any_of(st.slots.begin(), st.slots.end(),
+                     [&](const slot& s) { return s.busy && s.relay.address() == relay; });
+}
+
+/// Answers the withdrawn relays whose workers hold nothing any more.
+void settle_withdrawals(reader_ptr self) {
+  auto& w = self->state.withdrawals;
+  for (auto i = w.begin(); i != w.end();) {
+    if (relay_busy(self->state, i->relay)) {
+      ++i;
+      continue;
+    }
+    i->done.deliver(drained_atom::value);
+    i = w.erase(i);
+  }
+}
+
+/// The workers behind the sender (an ack relay whose node stops) get no new
+/// entries; the reply comes when they hold none.
+caf::result<drained_atom> withdraw(reader_ptr self) {
+  auto& st = self->state;
+  auto relay = caf::actor_cast<caf::actor_addr>(self->current_sender());
+  size_t n = 0;
+  for (uint32_t i = 0; i < st.slots.size(); ++i) {
+    auto& s = st.slots[i];
+    if (!s.alive || s.retiring || s.relay.address() != relay)
+      continue;
+    ++n;
+    s.retiring = true;
+    if (!s.busy) {
+      s.alive = false;
+      st.idle.erase(std::remove(st.idle.begin(), st.idle.end(), i), st.idle.end());
+    }
+  }
+  spdlog::info("consumer {}: {} remote workers withdrawn (their node stops)", label(st), n);
+  if (!relay_busy(st, relay))
+    return drained_atom::value;
+  auto rp = self->make_response_promise<drained_atom>();
+  st.withdrawals.push_back(withdrawal{relay, rp});
+  return rp;
+}
+
 void release(reader_ptr self, uint32_t index) {
   auto& st = self->state;
   auto& s = st.slots[index];
@@ -277,7 +321,12 @@ void release(reader_ptr self, uint32_t index) {
   s.id.clear();
   --st.busy;
   st.metrics->in_flight.store(st.busy, std::memory_order_relaxed);
-  st.idle.push_back(index);
+  if (s.retiring) {
+    s.alive = false;
+    settle_withdrawals(self);
+  } else {
+    st.idle.push_back(index);
+  }
   dispatch_waiting(self);
   redeliver_due(self);
 }
@@ -361,12 +410,14 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
       }
       st.idle.erase(std::remove(st.idle.begin(), st.idle.end(), i), st.idle.end());
     }
+    settle_withdrawals(self);
     redeliver_due(self);
     check_done(self);
   });
   return {
     [self](credit_atom) { add_worker(self, caf::actor{}); },
     [self](credit_atom, caf::actor& relay) { add_worker(self, std::move(relay)); },
+    [self](withdraw_atom) { return withdraw(self); },
     [self](send_atom) {
       for (auto& [relay, batch] : self->state.outbox)
         self->send(relay, std::move(batch));

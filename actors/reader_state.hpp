@@ -32,6 +32,14 @@ struct slot {
   steady::time_point since;
   bool busy = false;
   bool alive = true;
+  /// Withdrawn (its node stops): no entry after the one it holds.
+  bool retiring = false;
+};
+
+/// A relay waiting until its workers hold no entries.
+struct withdrawal {
+  caf::actor_addr relay;
+  caf::response_promise done;
 };
 
 /// A failed entry waiting for its redelivery.
@@ -57,6 +65,7 @@ struct reader_state {
 
   phase current = phase::setup;
   std::vector<slot> slots;
+  std::vector<withdrawal> withdrawals;
   /// Idle worker slots.
   std::vector<uint32_t> idle;
   uint32_t busy = 0;

@@ -99,8 +99,10 @@ caf::behavior worker(worker_ptr self, caf::actor reader,
   st.reader = std::move(reader);
   st.callbacks = std::move(callbacks);
   self->monitor(st.reader);
+  if (st.acks != st.reader)
+    self->monitor(st.acks); // a relay that quit (its pool drained) takes no acks
   self->set_down_handler([self](const caf::down_msg& msg) {
-    if (msg.source == self->state.reader)
+    if (msg.source == self->state.reader || msg.source == self->state.acks)
       self->quit();
   });
   if (st.acks != st.reader) // a relay: the reader sends our entries through it too

@@ -136,6 +136,13 @@ using xadd_atom = caf::atom_constant<caf::atom("xadd")>;
 /// -> node directory: `(lookup_atom, stream, group)` -> the reader's `caf::actor`.
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 
+/// ack relay -> reader: `withdraw_atom` -> `drained_atom`. The relay's workers
+/// take no new entries; the reply comes once each has acked (or nacked) the
+/// entry it holds, so a worker node can stop without redeliveries.
+/// runtime -> ack relay: the same, at a graceful stop; the relay quits after.
+using withdraw_atom = caf::atom_constant<caf::atom("withdraw")>;
+using drained_atom = caf::atom_constant<caf::atom("drained")>;
+
 /// Registers rill's message types with an actor system config.
 void register_message_types(caf::actor_system_config& cfg);
 

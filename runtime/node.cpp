@@ -12,33 +12,39 @@
 #include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 namespace rill {
 
 namespace {
 
-/// Answers lookups for the readers of this node; goes away with the last of
-/// them (so it never keeps a finished process alive).
+/// Answers lookups for the readers of this node. A reader that finished is
+/// dropped (a pool joining it would lose it at once, again and again); the
+/// directory goes away with the last of them, so it never keeps a finished
+/// process alive.
 caf::behavior directory(caf::event_based_actor* self,
                         std::vector<std::pair<std::string, caf::actor>> readers) {
-  auto alive = std::make_shared<size_t>(readers.size());
-  for (const auto& entry : readers)
+  auto live = std::make_shared<std::vector<std::pair<std::string, caf::actor>>>(std::move(readers));
+  for (const auto& entry : *live)
     self->monitor(entry.second);
-  self->set_down_handler([self, alive](const caf::down_msg&) {
-    if (--*alive == 0)
+  self->set_down_handler([self, live](const caf::down_msg& msg) {
+    live->erase(std::remove_if(live->begin(), live->end(),
+                               [&](const auto& e) { return e.second.address() == msg.source; }),
+                live->end());
+    if (live->empty())
       self->quit();
   });
-  if (readers.empty())
+  if (live->empty())
     self->quit();
   return {
-    [readers](lookup_atom, const std::string& stream,
-              const std::string& group) -> caf::result<caf::actor> {
-      for (const auto& [key, reader] : readers)
+    [live](lookup_atom, const std::string& stream,
+           const std::string& group) -> caf::result<caf::actor> {
+      for (const auto& [key, reader] : *live)
         if (key == stream + "\n" + group)
           return reader;
       return make_error(sec::invalid_argument,
-                        "this node has no reader for " + stream + "/" + group);
+                        "this node has no running reader for " + stream + "/" + group);
     },
   };
 }
@@ -95,10 +101,11 @@ caf::expected<caf::actor> join_reader(runtime& rt, const std::string& host, uint
   if (!reader)
     return reader;
   // Acks leave this node in batches (one BASP message per burst).
-  auto relay = spawn_ack_relay(rt.system(), *reader, opts.ack_linger);
+  auto relay = spawn_ack_relay(rt.system(), *reader, opts.ack_linger, opts.stop_timeout);
+  rt.add_remote_pool(relay);
   for (uint32_t i = 0; i < opts.max_in_flight; ++i)
     spawn_worker(rt.system(), *reader, callbacks, opts.callback_timeout, false, relay);
-  return reader;
+  return relay;
 }
 
 } // namespace rill

@@ -38,8 +38,13 @@ caf::expected<uint16_t> serve_readers(runtime& rt, uint16_t port, const std::str
 /// Connects to the reader node at `host:port`, looks up the reader of
 /// (`opts.stream`, `opts.group`) and spawns `opts.max_in_flight` workers
 /// running `callbacks` for it (with `opts.callback_timeout`). The workers quit
-/// when the reader or its node goes away. Blocks the calling thread while
-/// connecting: call it from the main thread, not from an actor.
+/// when the reader or its node goes away. `runtime::stop` (a signal in `run`)
+/// withdraws them: they finish the entries they hold and the reader gets their
+/// acks before `run` returns (within `opts.stop_timeout`), so stopping a worker
+/// node causes no redeliveries. Returns the pool's ack relay, which quits
+/// (and its workers with it) when the pool drained or the reader went away.
+/// Blocks the calling thread while connecting: call it from the main thread,
+/// not from an actor.
 caf::expected<caf::actor> join_reader(runtime& rt, const std::string& host, uint16_t port,
                                       const consumer_options& opts,
                                       std::shared_ptr<const callback_list> callbacks,

@@ -7,7 +7,8 @@
 #include "runtime/node_roles.hpp"
 #include "runtime/runtime.hpp"
 
-#include <caf/event_based_actor.hpp>
+#include <caf/abstract_actor.hpp>
+#include <caf/actor_cast.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -42,28 +43,16 @@ struct remote_pool {
   std::shared_ptr<std::atomic<bool>> gone = std::make_shared<std::atomic<bool>>(false);
 };
 
-void watch(caf::actor_system& sys, caf::actor reader, std::shared_ptr<std::atomic<bool>> gone) {
-  sys.spawn([reader, gone](caf::event_based_actor* self) -> caf::behavior {
-    self->monitor(reader);
-    self->set_down_handler([self, gone](const caf::down_msg&) {
-      *gone = true;
-      self->quit();
-    });
-    return {[](int) {
-    }};
-  });
-}
-
 void try_join(runtime& rt, remote_pool& p, const config& cfg, link_security security) {
   auto opts = cfg.consumer;
   opts.stream = p.role.stream;
   opts.group = p.role.group;
   opts.max_in_flight = p.role.workers;
-  auto reader = join_reader(rt, p.host, p.port, opts, p.callbacks, security);
-  if (!reader) {
+  auto pool = join_reader(rt, p.host, p.port, opts, p.callbacks, security);
+  if (!pool) {
     if (p.retry.attempts() == 0)
       spdlog::warn("worker pool {}/{}: {}; retrying", p.role.stream, p.role.group,
-                   describe(reader.error()));
+                   describe(pool.error()));
     p.next_try = clock_type::now() + p.retry.next();
     return;
   }
@@ -72,7 +61,8 @@ void try_join(runtime& rt, remote_pool& p, const config& cfg, link_security secu
   p.retry.reset();
   p.joined = true;
   *p.gone = false;
-  watch(rt.system(), *reader, p.gone);
+  // The relay quits when its reader went away (or the pool drained at a stop).
+  caf::actor_cast<caf::abstract_actor*>(*pool)->attach_functor([gone = p.gone] { *gone = true; });
 }
 
 } // namespace

@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <stdexcept>
@@ -98,6 +99,25 @@ void runtime::stop() {
   for (auto& c : consumers_)
     if (c->reader_)
       caf::anon_send(c->reader_, stop_atom::value);
+  std::lock_guard<std::mutex> guard{pools_mtx_};
+  for (auto& p : pools_)
+    caf::anon_send(p.relay, withdraw_atom::value);
+}
+
+void runtime::add_remote_pool(caf::actor relay) {
+  auto gone = std::make_shared<std::atomic<bool>>(false);
+  caf::actor_cast<caf::abstract_actor*>(relay)->attach_functor([gone] { *gone = true; });
+  std::lock_guard<std::mutex> guard{pools_mtx_};
+  pools_.erase(std::remove_if(pools_.begin(), pools_.end(),
+                              [](const remote_pool& p) { return p.gone->load(); }),
+               pools_.end());
+  pools_.push_back(remote_pool{std::move(relay), std::move(gone)});
+}
+
+bool runtime::remote_pools_drained() const {
+  std::lock_guard<std::mutex> guard{pools_mtx_};
+  return std::all_of(pools_.begin(), pools_.end(),
+                     [](const remote_pool& p) { return p.gone->load(); });
 }
 
 bool runtime::await_consumers(caf::timespan timeout) {
@@ -132,7 +152,7 @@ int runtime::run(const std::function<bool()>& done, const std::function<void()>&
   const timespec wait{0, std::chrono::nanoseconds{poll}.count()};
   auto next_tick = std::chrono::steady_clock::now() + tick;
   for (;;) {
-    if (interrupted_ ? consumers_finished() || consumers_.empty()
+    if (interrupted_ ? (consumers_finished() || consumers_.empty()) && remote_pools_drained()
                      : (done ? done() : consumers_finished()))
       return 0;
     auto sig = sigtimedwait(&set, nullptr, &wait);

@@ -8,8 +8,10 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace rill {
@@ -47,7 +49,8 @@ public:
 
   /// Blocks until `done()` is true (default: every consumer has finished,
   /// i.e. reached its `limit`) or SIGINT / SIGTERM arrived; a signal stops the
-  /// consumers gracefully and returns once they finished. Calls `on_tick`
+  /// consumers gracefully and returns once they finished and the remote worker
+  /// pools drained. Calls `on_tick`
   /// every `tick`. Returns 0, or 130 if a second signal cut the stop short.
   int run(const std::function<bool()>& done = {}, const std::function<void()>& on_tick = {},
           caf::timespan tick = std::chrono::milliseconds{200});
@@ -58,8 +61,18 @@ public:
   /// True if every consumer has finished (false without consumers).
   bool consumers_finished() const;
 
-  /// Asks every consumer to stop gracefully; safe from any thread.
+  /// Asks every consumer to stop gracefully and withdraws the worker pools
+  /// serving readers on other nodes (they finish what they hold); safe from
+  /// any thread.
   void stop();
+
+  /// Registers the ack relay of a worker pool serving a reader on another
+  /// node (`join_reader` does this): `stop` withdraws it, and `run` returns
+  /// after a signal once it has drained.
+  void add_remote_pool(caf::actor relay);
+
+  /// True once every registered remote pool has drained (or lost its reader).
+  bool remote_pools_drained() const;
 
   /// Waits until every reader has quit; false on timeout.
   bool await_consumers(caf::timespan timeout);
@@ -82,6 +95,12 @@ private:
   caf::actor commands_;
   caf::actor producer_;
   std::vector<std::unique_ptr<consumer>> consumers_;
+  struct remote_pool {
+    caf::actor relay;
+    std::shared_ptr<std::atomic<bool>> gone;
+  };
+  mutable std::mutex pools_mtx_;
+  std::vector<remote_pool> pools_;
   bool started_ = false;
   bool interrupted_ = false;
 };

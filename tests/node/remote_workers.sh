@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Several processes on loopback, one real Redis: a reader node with worker
 # pools on two other nodes (CAF networking), a worker node killed mid-run,
-# a worker node that starts before its reader node, and two plain consumers
-# sharing a group.
+# one stopped mid-run, a worker node that starts before its reader node, and
+# two plain consumers sharing a group.
 rill=$1
 source "$(dirname "$0")/../lib.sh"
 start_redis --appendonly no
@@ -57,7 +57,7 @@ sleep 0.3
 worker_node w1
 worker_node w2
 # Kill it mid-run: once it has processed a share, long before the end.
-has_processed() { [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ]; }
+has_processed() { [ "$(wc -l 2>/dev/null <"$1" || echo 0)" -ge "$2" ]; }
 check "worker node 2 is processing" wait_until 30 has_processed "$dir/$stream.w2" 3000
 kill -9 "$w2"
 wait "$w2" 2>/dev/null
@@ -69,6 +69,34 @@ cat "$dir/$stream.w1" "$dir/$stream.w2" >"$dir/$stream.all"
 check "every seq processed at least once" test "$(distinct "$dir/$stream.all")" -eq $n
 check "the lost node's entries were redelivered" grep -q "redelivering" "$dir/reader.log"
 echo "duplicates after the kill: $(($(wc -l <"$dir/$stream.all") - n))"
+check "nothing pending" test "$(pending $stream g)" -eq 0
+
+# -- 2b. a worker node stopped with SIGTERM mid-run drains first -----------------------
+stream=stopped
+n=30000
+produce $stream $n
+reader_node $n
+sleep 0.3
+worker_node w1
+worker_node w2
+check "worker node 2 is processing" wait_until 30 has_processed "$dir/$stream.w2" 3000
+kill -TERM "$w2"
+exited() { ! kill -0 "$1" 2>/dev/null; }
+t0=$SECONDS
+check "worker node 2 stops within 10 s of SIGTERM" wait_until 10 exited "$w2"
+echo "worker node 2 stopped after $((SECONDS - t0)) s, having processed $(wc -l <"$dir/$stream.w2")"
+check "while the reader node still runs (node 1 takes over)" kill -0 "$reader"
+wait "$w2"
+check "worker node 2 exits 0" test $? -eq 0
+timeout 120 tail --pid="$reader" -f /dev/null
+wait "$reader"
+check "reader finishes with the other worker node" test $? -eq 0
+stop_workers "$w1"
+cat "$dir/$stream.w1" "$dir/$stream.w2" >"$dir/$stream.all"
+check "the reader withdrew the stopping node's workers" grep -q "withdrawn" "$dir/reader.log"
+check "no entry redelivered" test "$(grep -c redelivering "$dir/reader.log")" -eq 0
+check "every seq processed exactly once" test "$(wc -l <"$dir/$stream.all")" -eq $n
+check "no seq twice" test "$(distinct "$dir/$stream.all")" -eq $n
 check "nothing pending" test "$(pending $stream g)" -eq 0
 
 # -- 3. a worker node that starts first joins when the reader node comes up ----------

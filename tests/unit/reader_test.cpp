@@ -29,6 +29,8 @@ struct fixture : test_coordinator_fixture<rill_test_config> {
   std::shared_ptr<consumer_metrics> metrics = std::make_shared<consumer_metrics>();
   std::shared_ptr<callback_list> callbacks = std::make_shared<callback_list>();
   caf::actor reader;
+  /// The ack relay of `start(opts, true)`.
+  caf::actor relay;
   /// (entry id, callback number) in the order callbacks ran.
   std::vector<std::pair<std::string, int>> ran;
   /// Completions of held asynchronous callbacks.
@@ -68,7 +70,8 @@ struct fixture : test_coordinator_fixture<rill_test_config> {
         return c;
       },
       conn, metrics);
-    caf::actor relay = via_relay ? spawn_ack_relay(sys, reader, opts.ack_linger) : caf::actor{};
+    relay
+      = via_relay ? spawn_ack_relay(sys, reader, opts.ack_linger, opts.stop_timeout) : caf::actor{};
     for (uint32_t i = 0; i < opts.max_in_flight; ++i)
       spawn_worker(sys, reader, callbacks, opts.callback_timeout, false, relay);
     consume_messages();
@@ -501,7 +504,7 @@ relay_probe make_relay(caf::actor_system& sys, caf::timespan linger) {
       [nk](nack_atom, uint32_t, stream_entry& e, caf::error&) { nk->push_back(e.id); },
     };
   });
-  p.relay = spawn_ack_relay(sys, p.sink, linger);
+  p.relay = spawn_ack_relay(sys, p.sink, linger, std::chrono::seconds{1});
   return p;
 }
 
@@ -594,6 +597,27 @@ CAF_TEST(workers acking through a relay keep the credit bound and ack everything
   CAF_CHECK_EQUAL(data->acked.size(), 20u);
   CAF_CHECK_EQUAL(metrics->processed.load(), 20u);
   CAF_CHECK_EQUAL(metrics->max_in_flight_seen.load(), 4u);
+}
+
+CAF_TEST(withdrawn remote workers finish what they hold and get nothing new) {
+  fill(20);
+  callbacks->add_async(hold());
+  auto opts = options(4);
+  start(opts, true);
+  CAF_REQUIRE_EQUAL(held.size(), 4u);
+  auto relay_gone = std::make_shared<bool>(false);
+  caf::actor_cast<caf::abstract_actor*>(relay)->attach_functor(
+    [relay_gone] { *relay_gone = true; });
+  caf::anon_send(relay, withdraw_atom::value); // the worker node stops
+  consume_messages();
+  CAF_CHECK(!*relay_gone); // waits for the four entries its workers hold
+  release_from(0);
+  flush();
+  CAF_CHECK_EQUAL(data->handed_out, 4u); // nothing new for withdrawn workers
+  CAF_CHECK_EQUAL(data->acked.size(), 4u);
+  CAF_CHECK_EQUAL(metrics->processed.load(), 4u);
+  CAF_CHECK(*relay_gone); // drained: the node may go
+  CAF_CHECK_EQUAL(metrics->in_flight.load(), 0u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
