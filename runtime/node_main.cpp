@@ -153,7 +153,10 @@ int run_node(config& cfg, const callback_registry& callbacks,
           spdlog::warn("worker pool {}/{}: the reader at {} went away; joining again",
                        p.role.stream, p.role.group, p.role.join);
           p.joined = false;
-          p.next_try = clock_type::now();
+          // Not at once: a node that just lost its reader is often shutting
+          // down, and a join caught half-way blocks this thread (and the
+          // signals) until the lookup times out.
+          p.next_try = clock_type::now() + p.retry.next();
         }
       if (rc != 0)
         break;
