@@ -18,6 +18,7 @@ struct ack_relay_state {
   caf::actor reader;
   caf::timespan linger{0};
   caf::timespan drain_timeout{0};
+  bool withdrawing = false;
   ack_batch batch;
   /// Entries of one delivery batch (a read's share for this node) finish
   /// together: the burst each held slot came in, and each burst's entries not
@@ -101,6 +102,9 @@ caf::behavior ack_relay(relay_ptr self, caf::actor reader, caf::timespan linger,
         flush(self);
     },
     [self](withdraw_atom) {
+      if (self->state.withdrawing)
+        return;
+      self->state.withdrawing = true;
       // The node stops: the acks so far go first (same sender, same order);
       // the workers' last acks follow while the reader waits for them.
       flush(self);

@@ -609,6 +609,7 @@ CAF_TEST(withdrawn remote workers finish what they hold and get nothing new) {
   caf::actor_cast<caf::abstract_actor*>(relay)->attach_functor(
     [relay_gone] { *relay_gone = true; });
   caf::anon_send(relay, withdraw_atom::value); // the worker node stops
+  caf::anon_send(relay, withdraw_atom::value); // twice: no harm
   consume_messages();
   CAF_CHECK(!*relay_gone); // waits for the four entries its workers hold
   release_from(0);
