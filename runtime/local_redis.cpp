@@ -18,9 +18,7 @@
 
 namespace rill {
 
-namespace {
-
-uint16_t free_port() {
+uint16_t free_loopback_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -34,6 +32,8 @@ uint16_t free_port() {
   ::close(fd);
   return port;
 }
+
+namespace {
 
 bool exited(pid_t pid) {
   int status = 0;
@@ -52,7 +52,7 @@ caf::expected<local_redis> local_redis::start(options opts) {
   // A free port can be taken between probing and binding: try a few.
   caf::error last;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    result.port_ = free_port();
+    result.port_ = free_loopback_port();
     if (!(last = result.launch()))
       return caf::expected<local_redis>{std::move(result)};
   }

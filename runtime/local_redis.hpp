@@ -2,11 +2,15 @@
 
 #include <caf/expected.hpp>
 
+#include <cstdint>
 #include <string>
 #include <sys/types.h>
 #include <vector>
 
 namespace rill {
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (0 if none was found).
+uint16_t free_loopback_port();
 
 /// A private `redis-server` for tests, demos and benchmarks: a free loopback
 /// port, its own temporary directory, stopped when this object is destroyed -

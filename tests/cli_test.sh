@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end checks of the `rill` binary against a private redis-server:
-# exit codes, the JSON lines, --record, and a graceful SIGTERM.
+# exit codes, the JSON lines, --record, a graceful SIGTERM, and `bench nodes`.
 # Usage: cli_test.sh path/to/rill
 rill=$1
 source "$(dirname "$0")/lib.sh"
@@ -56,5 +56,14 @@ check "SIGTERM exits 0" test "$rc" -eq 0
 check "SIGTERM still prints the JSON line" grep -q '"processed":' "$dir/live.out"
 check "nothing pending after SIGTERM" test "$(rcli XPENDING live g | head -n 1)" -eq 0
 wait $producer
+
+# -- bench nodes: child processes of the binary, cleaned up after ---------------------
+timeout 120 "$rill" bench nodes --redis "$addr" --count 3000 --rounds 1 --max-in-flight 8 \
+  --work-us 200 >"$dir/nodes.out" 2>"$dir/nodes.err"
+check "bench nodes exits 0" test $? -eq 0
+check "bench nodes reports both runs" \
+  grep -qE '"one_node_msgs_per_s":[1-9][0-9]*,"two_nodes_msgs_per_s":[1-9]' "$dir/nodes.out"
+check "bench nodes leaves no stream behind" test "$(rcli EXISTS bench:nodes)" -eq 0
+check "bench nodes leaves no node processes" test "$(pgrep -fc "$rill node --redis $addr")" -eq 0
 
 finish

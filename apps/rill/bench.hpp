@@ -56,5 +56,6 @@ int consume_case(config& cfg);
 int latency_case(config& cfg);
 int scale_case(config& cfg);
 int responsiveness_case(config& cfg);
+int nodes_case(config& cfg);
 
 } // namespace rill::bench

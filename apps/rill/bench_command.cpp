@@ -379,12 +379,14 @@ int bench_command(config& cfg, const std::string& which) {
       return bench::scale_case(cfg);
     if (which == "responsiveness")
       return bench::responsiveness_case(cfg);
+    if (which == "nodes")
+      return bench::nodes_case(cfg);
   } catch (const std::exception& ex) {
     std::fprintf(stderr, "rill bench %s: %s\n", which.c_str(), ex.what());
     return 1;
   }
-  return config_error("bench",
-                      "unknown case '" + which + "' (consume, latency, scale, responsiveness)");
+  return config_error("bench", "unknown case '" + which
+                                 + "' (consume, latency, scale, responsiveness, nodes)");
 }
 
 } // namespace rill::cli

@@ -21,7 +21,7 @@ int demo_command(config& cfg);
 /// `rill node`: a reader node (--listen) or a worker node (--join).
 int node_command(config& cfg);
 
-/// `rill bench <case>`: consume, latency, scale, responsiveness.
+/// `rill bench <case>`: consume, latency, scale, responsiveness, nodes.
 int bench_command(config& cfg, const std::string& which);
 
 /// Prints a progress line on stderr when it is a terminal (rewritten in

@@ -22,6 +22,7 @@ commands:
             latency --rate R --seconds D
             scale --streams S --max-in-flight K --count N
             responsiveness --streams S
+            nodes --count N --max-in-flight K [--work-us W]  (1 vs 2 worker nodes)
             (each starts its own redis-server unless --redis HOST:PORT)
   produce   --redis HOST:PORT --stream S --count N [--payload-bytes B] [--rate R]
   consume   --redis HOST:PORT --stream S --group G --count N --max-in-flight K

@@ -1,0 +1,206 @@
+// `rill bench nodes`: a reader node and one, then two, worker nodes as
+// separate processes of this binary on loopback (CAF networking, plaintext),
+// each worker node running K workers that wait `--work-us` asynchronously per
+// entry. Reports the reader node's msgs/s for each and the ratio.
+
+#include "apps/rill/bench.hpp"
+#include "apps/rill/commands.hpp"
+#include "runtime/error.hpp"
+#include "runtime/local_redis.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fcntl.h>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace rill::bench {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+std::string self_exe() {
+  char buf[4096];
+  auto n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0)
+    throw std::runtime_error("cannot find this binary (/proc/self/exe)");
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+/// A child process of this binary, stdout to a file, stderr to another; killed
+/// with its parent (PR_SET_PDEATHSIG) and on destruction.
+class child {
+public:
+  child(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
+    auto exe = self_exe();
+    auto parent = ::getpid();
+    pid_ = ::fork();
+    if (pid_ < 0)
+      throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent)
+        ::_exit(1);
+      int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(o, 1);
+      ::dup2(e, 2);
+      std::vector<char*> argv{exe.data()};
+      auto copy = args;
+      for (auto& a : copy)
+        argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(exe.c_str(), argv.data());
+      ::_exit(127);
+    }
+  }
+  child(const child&) = delete;
+  child& operator=(const child&) = delete;
+  ~child() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  /// Waits up to `limit` for the exit; returns the exit code (-1: still running
+  /// or killed by a signal).
+  int wait(std::chrono::milliseconds limit) {
+    auto until = clock_type::now() + limit;
+    for (;;) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      if (clock_type::now() >= until)
+        return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    }
+  }
+
+  /// SIGTERM (a graceful stop), then waits up to `limit`.
+  int stop(std::chrono::milliseconds limit) {
+    ::kill(pid_, SIGTERM);
+    return wait(limit);
+  }
+
+private:
+  pid_t pid_ = -1;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in{path};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// The reader node's msgs/s from its JSON line.
+double reader_rate(const std::string& out) {
+  auto at = out.find("\"role\":\"reader\"");
+  auto key = out.find("\"msgs_per_s\":", at == std::string::npos ? 0 : at);
+  if (at == std::string::npos || key == std::string::npos)
+    throw std::runtime_error("the reader node printed no result: " + out);
+  return std::strtod(out.c_str() + key + 13, nullptr);
+}
+
+/// One run: `nodes` worker nodes drain `n` prefilled entries; the reader
+/// node's msgs/s.
+double run_nodes(const config& cfg, const std::string& dir, blocking_client& c, uint32_t nodes,
+                 uint64_t n, uint32_t k, uint64_t work_us) {
+  const std::string stream = "bench:nodes";
+  prefill(c, stream, "g", n, cfg.payload_bytes);
+  auto redis = cfg.redis.host + ":" + std::to_string(cfg.redis.port);
+  auto listen = "127.0.0.1:" + std::to_string(free_loopback_port());
+  const std::vector<std::string> common{"--redis", redis,     "--stream",    stream, "--group",
+                                        "g",       "--plain", "--log.level", "warn"};
+  auto args = [&](std::vector<std::string> more) {
+    more.insert(more.begin(), common.begin(), common.end());
+    more.insert(more.begin(), "node");
+    return more;
+  };
+  child reader{args({"--listen", listen, "--remote-workers-only", "--count", std::to_string(n),
+                     "--consumer", "bench"}),
+               dir + "/reader.out", dir + "/reader.log"};
+  std::vector<std::unique_ptr<child>> workers;
+  for (uint32_t i = 0; i < nodes; ++i)
+    workers.push_back(std::make_unique<child>(
+      args({"--join", listen, "--max-in-flight", std::to_string(k), "--work-us",
+            std::to_string(work_us)}),
+      dir + "/worker" + std::to_string(i) + ".out", dir + "/worker" + std::to_string(i) + ".log"));
+  // Worker nodes retry the join until the reader node listens.
+  auto limit = std::chrono::milliseconds{60'000 + n * 2};
+  auto rc = reader.wait(limit);
+  for (auto& w : workers)
+    w->stop(std::chrono::milliseconds{15'000});
+  c.command({"DEL", stream});
+  if (rc != 0)
+    throw std::runtime_error("reader node exited with " + std::to_string(rc) + ": "
+                             + slurp(dir + "/reader.log"));
+  return reader_rate(slurp(dir + "/reader.out"));
+}
+
+} // namespace
+
+int nodes_case(config& cfg) {
+  const uint64_t n = cfg.count > 0 ? cfg.count : 100'000;
+  const uint32_t k = cfg.consumer.max_in_flight;
+  const uint64_t work_us = cfg.work_us > 0 ? cfg.work_us : 1000;
+  std::optional<local_redis> server;
+  if (cfg.redis_address.empty()) {
+    auto s = local_redis::start();
+    if (!s)
+      return cli::config_error("bench nodes", describe(s.error()));
+    server.emplace(std::move(*s));
+    cfg.redis.host = "127.0.0.1";
+    cfg.redis.port = server->port();
+  }
+  char tmpl[] = "/tmp/rill-bench-nodes-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr)
+    return cli::config_error("bench nodes", "cannot create a temporary directory");
+  const std::string dir = tmpl;
+  auto c = blocking_client::connect(cfg.redis.host, cfg.redis.port);
+  if (!c)
+    return cli::config_error("bench nodes", describe(c.error()));
+  std::printf("bench nodes: %s entries, %u workers per worker node, %llu us async wait per "
+              "entry, %llu rounds\n",
+              cli::grouped(n).c_str(), k, static_cast<unsigned long long>(work_us),
+              static_cast<unsigned long long>(cfg.rounds));
+  std::printf("%-6s %14s %14s %8s\n", "round", "1 node msgs/s", "2 nodes msgs/s", "ratio");
+  std::vector<double> one, two, ratios;
+  for (uint64_t round = 1; round <= cfg.rounds; ++round) {
+    one.push_back(run_nodes(cfg, dir, *c, 1, n, k, work_us));
+    two.push_back(run_nodes(cfg, dir, *c, 2, n, k, work_us));
+    ratios.push_back(two.back() / one.back());
+    std::printf("%-6llu %14.0f %14.0f %8.2f\n", static_cast<unsigned long long>(round), one.back(),
+                two.back(), ratios.back());
+    std::fflush(stdout);
+  }
+  auto a = summarize(one);
+  auto b = summarize(two);
+  auto q = summarize(ratios);
+  std::printf("%-6s %14.0f %14.0f %8.2f   (min-max: 1 node %.0f-%.0f, 2 nodes %.0f-%.0f; "
+              "ratio of medians %.2f)\n",
+              "median", a.median, b.median, q.median, a.min, a.max, b.min, b.max,
+              b.median / a.median);
+  std::printf("{\"bench\":\"nodes\",\"count\":%llu,\"max_in_flight\":%u,\"work_us\":%llu,"
+              "\"rounds\":%llu,\"one_node_msgs_per_s\":%.0f,\"two_nodes_msgs_per_s\":%.0f,"
+              "\"ratio_median\":%.3f,\"ratio_min\":%.3f,\"ratio_max\":%.3f}\n",
+              static_cast<unsigned long long>(n), k, static_cast<unsigned long long>(work_us),
+              static_cast<unsigned long long>(cfg.rounds), a.median, b.median, q.median, q.min,
+              q.max);
+  std::system(("rm -rf '" + dir + "'").c_str());
+  return 0;
+}
+
+} // namespace rill::bench
