@@ -17,7 +17,8 @@ namespace rill {
 /// by then is nacked with `sec::callback_timeout` (only asynchronous callbacks
 /// can be cut short). It quits when the reader goes down. With `detached`, it
 /// runs on its own thread, for callbacks that block. With `acks_to` set, acks
-/// go there instead (an ack relay batching them for a remote reader).
+/// and nacks go there instead (an ack relay batching them for a remote
+/// reader), and the worker also quits when `acks_to` goes down.
 caf::actor spawn_worker(caf::actor_system& sys, caf::actor reader,
                         std::shared_ptr<const callback_list> callbacks,
                         caf::timespan timeout = caf::timespan{0}, bool detached = false,

@@ -51,8 +51,9 @@ struct consumer_options {
   uint32_t ack_batch = 256;
   /// ... or this long after the first ack of a batch arrived.
   caf::timespan ack_delay = 1ms;
-  /// A worker pool on another node than its reader holds its workers' acks
-  /// this long (unless all its entries are done) and sends them as one message.
+  /// A worker pool on another node than its reader sends its workers' acks as
+  /// one message when the last entry of a delivery batch is done, or this long
+  /// after the batch's first ack.
   caf::timespan ack_linger = 200us;
   /// ID the group starts at when rill creates it ("0": whole stream, "$": new).
   std::string start_id = "0";

@@ -50,8 +50,8 @@ public:
   /// Blocks until `done()` is true (default: every consumer has finished,
   /// i.e. reached its `limit`) or SIGINT / SIGTERM arrived; a signal stops the
   /// consumers gracefully and returns once they finished and the remote worker
-  /// pools drained. Calls `on_tick`
-  /// every `tick`. Returns 0, or 130 if a second signal cut the stop short.
+  /// pools drained. Calls `on_tick` every `tick`. Returns 0, or 130 if a
+  /// second signal cut the stop short.
   int run(const std::function<bool()>& done = {}, const std::function<void()>& on_tick = {},
           caf::timespan tick = std::chrono::milliseconds{200});
 

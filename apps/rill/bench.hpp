@@ -4,8 +4,10 @@
 
 #include "runtime/blocking_client.hpp"
 #include "runtime/config.hpp"
+#include "runtime/local_redis.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,16 @@ struct usage {
   static usage now();
   usage operator-(const usage& earlier) const;
 };
+
+/// The server to measure against: --redis, or a private one that `open`
+/// starts and points `cfg.redis` at (stopped with this object).
+struct target {
+  std::optional<local_redis> server;
+  caf::error open(config& cfg);
+};
+
+/// A synchronous connection; throws std::runtime_error if there is none.
+blocking_client connect_or_throw(const std::string& host, uint16_t port);
 
 /// XADDs seq = 0..n-1 (payload of `payload_bytes`) in pipelined chunks and
 /// creates `group` at 0.

@@ -2,7 +2,6 @@
 #include "apps/rill/bench.hpp"
 #include "apps/rill/commands.hpp"
 #include "runtime/error.hpp"
-#include "runtime/local_redis.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/runtime.hpp"
@@ -16,7 +15,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <optional>
 
 namespace rill::bench {
 
@@ -36,30 +34,6 @@ consumer_options bench_consumer(std::string stream, uint32_t max_in_flight, uint
   return opts;
 }
 
-/// The server to measure against: --redis, or a private one.
-struct target {
-  std::optional<local_redis> server;
-
-  caf::error open(config& cfg) {
-    if (!cfg.redis_address.empty())
-      return caf::none;
-    auto s = local_redis::start();
-    if (!s)
-      return s.error();
-    server.emplace(std::move(*s));
-    cfg.redis.host = "127.0.0.1";
-    cfg.redis.port = server->port();
-    return caf::none;
-  }
-};
-
-blocking_client admin(const config& cfg) {
-  auto c = blocking_client::connect(cfg.redis.host, cfg.redis.port);
-  if (!c)
-    throw std::runtime_error(describe(c.error()));
-  return std::move(*c);
-}
-
 double seconds_between(int64_t from_ns, int64_t to_ns) {
   return std::max(1e-9, (to_ns - from_ns) / 1e9);
 }
@@ -77,7 +51,7 @@ int consume_case(config& cfg) {
   target t;
   if (auto err = t.open(cfg))
     return cli::config_error("bench consume", describe(err));
-  auto c = admin(cfg);
+  auto c = connect_or_throw(cfg.redis.host, cfg.redis.port);
   std::vector<double> rill_rates, raw_rates, ratios;
   usage rill_cpu, raw_cpu;
   long peak_rss = 0;
@@ -207,7 +181,7 @@ int scale_case(config& cfg) {
   target t;
   if (auto err = t.open(cfg))
     return cli::config_error("bench scale", describe(err));
-  auto c = admin(cfg);
+  auto c = connect_or_throw(cfg.redis.host, cfg.redis.port);
   for (uint64_t i = 0; i < streams; ++i)
     prefill(c, "bench:scale:" + std::to_string(i), "g", per, cfg.payload_bytes);
   auto before = usage::now();

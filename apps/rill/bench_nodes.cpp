@@ -6,15 +6,15 @@
 #include "apps/rill/bench.hpp"
 #include "apps/rill/commands.hpp"
 #include "runtime/error.hpp"
-#include "runtime/local_redis.hpp"
+#include "runtime/local_redis.hpp" // free_loopback_port
 
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
-#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <sys/prctl.h>
@@ -40,28 +40,30 @@ std::string self_exe() {
 /// with its parent (PR_SET_PDEATHSIG) and on destruction.
 class child {
 public:
-  child(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
+  child(std::vector<std::string> args, const std::string& out, const std::string& err) {
+    // Everything the child needs is ready before fork: it only dups and execs.
     auto exe = self_exe();
+    std::vector<char*> argv{exe.data()};
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     auto parent = ::getpid();
-    pid_ = ::fork();
-    if (pid_ < 0)
-      throw std::runtime_error("fork failed");
+    pid_ = o < 0 || e < 0 ? -1 : ::fork();
     if (pid_ == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != parent)
         ::_exit(1);
-      int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(o, 1);
       ::dup2(e, 2);
-      std::vector<char*> argv{exe.data()};
-      auto copy = args;
-      for (auto& a : copy)
-        argv.push_back(a.data());
-      argv.push_back(nullptr);
       ::execv(exe.c_str(), argv.data());
       ::_exit(127);
     }
+    ::close(o);
+    ::close(e);
+    if (pid_ < 0)
+      throw std::runtime_error("cannot start a node process (" + out + ")");
   }
   child(const child&) = delete;
   child& operator=(const child&) = delete;
@@ -156,22 +158,21 @@ int nodes_case(config& cfg) {
   const uint64_t n = cfg.count > 0 ? cfg.count : 100'000;
   const uint32_t k = cfg.consumer.max_in_flight;
   const uint64_t work_us = cfg.work_us > 0 ? cfg.work_us : 1000;
-  std::optional<local_redis> server;
-  if (cfg.redis_address.empty()) {
-    auto s = local_redis::start();
-    if (!s)
-      return cli::config_error("bench nodes", describe(s.error()));
-    server.emplace(std::move(*s));
-    cfg.redis.host = "127.0.0.1";
-    cfg.redis.port = server->port();
-  }
+  target t;
+  if (auto err = t.open(cfg))
+    return cli::config_error("bench nodes", describe(err));
+  auto c = connect_or_throw(cfg.redis.host, cfg.redis.port);
   char tmpl[] = "/tmp/rill-bench-nodes-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr)
     return cli::config_error("bench nodes", "cannot create a temporary directory");
   const std::string dir = tmpl;
-  auto c = blocking_client::connect(cfg.redis.host, cfg.redis.port);
-  if (!c)
-    return cli::config_error("bench nodes", describe(c.error()));
+  struct remove_at_exit { // also when a run throws
+    std::string path;
+    ~remove_at_exit() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  } scratch{dir};
   std::printf("bench nodes: %s entries, %u workers per worker node, %llu us async wait per "
               "entry, %llu rounds\n",
               cli::grouped(n).c_str(), k, static_cast<unsigned long long>(work_us),
@@ -179,8 +180,8 @@ int nodes_case(config& cfg) {
   std::printf("%-6s %14s %14s %8s\n", "round", "1 node msgs/s", "2 nodes msgs/s", "ratio");
   std::vector<double> one, two, ratios;
   for (uint64_t round = 1; round <= cfg.rounds; ++round) {
-    one.push_back(run_nodes(cfg, dir, *c, 1, n, k, work_us));
-    two.push_back(run_nodes(cfg, dir, *c, 2, n, k, work_us));
+    one.push_back(run_nodes(cfg, dir, c, 1, n, k, work_us));
+    two.push_back(run_nodes(cfg, dir, c, 2, n, k, work_us));
     ratios.push_back(two.back() / one.back());
     std::printf("%-6llu %14.0f %14.0f %8.2f\n", static_cast<unsigned long long>(round), one.back(),
                 two.back(), ratios.back());
@@ -199,7 +200,6 @@ int nodes_case(config& cfg) {
               static_cast<unsigned long long>(n), k, static_cast<unsigned long long>(work_us),
               static_cast<unsigned long long>(cfg.rounds), a.median, b.median, q.median, q.min,
               q.max);
-  std::system(("rm -rf '" + dir + "'").c_str());
   return 0;
 }
 

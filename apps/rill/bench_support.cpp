@@ -147,14 +147,26 @@ int64_t now_us() {
     .count();
 }
 
+} // namespace
+
+caf::error target::open(config& cfg) {
+  if (!cfg.redis_address.empty())
+    return caf::none;
+  auto s = local_redis::start();
+  if (!s)
+    return s.error();
+  server.emplace(std::move(*s));
+  cfg.redis.host = "127.0.0.1";
+  cfg.redis.port = server->port();
+  return caf::none;
+}
+
 blocking_client connect_or_throw(const std::string& host, uint16_t port) {
   auto c = blocking_client::connect(host, port);
   if (!c)
-    throw std::runtime_error("raw latency: " + describe(c.error()));
+    throw std::runtime_error(describe(c.error()));
   return std::move(*c);
 }
-
-} // namespace
 
 std::vector<double> raw_latency(const std::string& host, uint16_t port, const std::string& stream,
                                 uint64_t n, uint64_t rate, uint64_t payload_bytes) {
