@@ -24,9 +24,14 @@ struct worker_state {
   size_t index = 0;
   /// Identifies the current async callback; stale completions are ignored.
   uint64_t seq = 0;
-  /// Identifies the current delivery, for its timeout.
-  uint64_t job = 0;
   caf::timespan timeout{0};
+  /// When the callbacks of the current delivery must be done (with `timeout`).
+  caf::actor_clock::time_point deadline;
+  /// A deadline timer is set. One at a time per worker: a delivery does not
+  /// set its own, the pending one moves on to the current deadline when it
+  /// fires. (A timer per delivery kept `timeout` worth of entries' timers
+  /// in CAF's clock, ~270 bytes each: 147 MB after 500,000 entries at 30 s.)
+  bool timer_set = false;
 
   static inline const char* name = "rill.worker";
 };
@@ -123,15 +128,25 @@ caf::behavior worker(worker_ptr self, caf::actor reader,
       st.slot = d.slot;
       st.entry = std::move(d.entry);
       st.index = 0;
-      ++st.job;
-      if (st.timeout.count() > 0)
-        self->delayed_send(self, st.timeout, timeout_atom::value, st.job);
+      if (st.timeout.count() > 0) {
+        st.deadline = self->clock().now() + st.timeout;
+        if (!st.timer_set) {
+          st.timer_set = true;
+          self->scheduled_send(self, st.deadline, timeout_atom::value);
+        }
+      }
       run_callbacks(self);
     },
-    [self](timeout_atom, uint64_t job) {
+    [self](timeout_atom) {
       auto& st = self->state;
-      if (!st.busy || job != st.job)
+      st.timer_set = false;
+      if (!st.busy)
         return;
+      if (self->clock().now() < st.deadline) { // set for an earlier delivery
+        st.timer_set = true;
+        self->scheduled_send(self, st.deadline, timeout_atom::value);
+        return;
+      }
       ++st.seq; // a late completion of the running callback is ignored
       finish(self, make_error(
                      sec::callback_timeout,

@@ -92,7 +92,7 @@ using retry_atom = caf::atom_constant<caf::atom("retry")>;
 /// worker (self): `(done_atom, seq, caf::error)` an async callback finished.
 using done_atom = caf::atom_constant<caf::atom("done")>;
 
-/// worker (self): `(timeout_atom, job)` the callback deadline of a delivery.
+/// worker (self): `timeout_atom` its deadline timer (see worker.cpp).
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 
 /// reader (self): redeliver failed entries whose backoff has passed.

@@ -337,6 +337,45 @@ CAF_TEST(an async callback past its timeout fails the entry) {
   CAF_CHECK_EQUAL(data->acked, std::vector<std::string>{"1000-0"}); // by the script only
 }
 
+CAF_TEST(a worker keeps one deadline timer however many deliveries it finishes) {
+  fill(200);
+  callbacks->add_async([](const stream_entry&, async_context ctx) { ctx.done(); });
+  auto opts = options(2);
+  opts.callback_timeout = std::chrono::seconds{30};
+  opts.ack_batch = 1000;
+  start(opts);
+  flush();
+  CAF_REQUIRE_EQUAL(data->acked.size(), 200u);
+  // Two workers' timers plus the reader's own few; a timer per delivery
+  // would leave 200 here for the next 30 s.
+  CAF_CHECK_LESS(sched.clock().schedule().size(), 10u);
+}
+
+CAF_TEST(a delivery times out at its own deadline after earlier ones finished) {
+  fill(2);
+  callbacks->add_async(hold());
+  auto opts = options(1);
+  opts.max_deliveries = 1;
+  opts.callback_timeout = std::chrono::seconds{2};
+  start(opts);
+  CAF_REQUIRE_EQUAL(held.size(), 1u);
+  advance_time(std::chrono::seconds{1});
+  consume_messages();
+  held[0](); // the first finishes at 1 s; the second starts, due at 3 s
+  consume_messages();
+  CAF_REQUIRE_EQUAL(held.size(), 2u);
+  advance_time(std::chrono::seconds{1}); // 2 s: the first's timer, moved on
+  consume_messages();
+  CAF_CHECK(data->dead.empty());
+  advance_time(std::chrono::milliseconds{999});
+  consume_messages();
+  CAF_CHECK(data->dead.empty());
+  advance_time(std::chrono::milliseconds{1}); // 3 s
+  consume_messages();
+  CAF_REQUIRE_EQUAL(data->dead.size(), 1u);
+  CAF_CHECK_NOT_EQUAL(caf::deep_to_string(data->dead[0]).find("1001-0"), std::string::npos);
+}
+
 CAF_TEST(acks are batched into one XACK per flush) {
   fill(8);
   callbacks->add(record(1));
