@@ -108,6 +108,17 @@ struct fixture : test_coordinator_fixture<rill_test_config> {
       held.push_back(ctx.done);
     };
   }
+
+  /// One worker holding every entry's async callback; an entry fails (and is
+  /// dead-lettered) at its first callback timeout, 2 s.
+  void start_timing_out(uint64_t entries) {
+    fill(entries);
+    callbacks->add_async(hold());
+    auto opts = options(1);
+    opts.max_deliveries = 1;
+    opts.callback_timeout = std::chrono::seconds{2};
+    start(opts);
+  }
 };
 
 } // namespace
@@ -317,12 +328,7 @@ CAF_TEST(long running entries have their lease renewed) {
 }
 
 CAF_TEST(an async callback past its timeout fails the entry) {
-  fill(1);
-  callbacks->add_async(hold());
-  auto opts = options(1);
-  opts.max_deliveries = 1;
-  opts.callback_timeout = std::chrono::seconds{2};
-  start(opts);
+  start_timing_out(1);
   CAF_REQUIRE_EQUAL(held.size(), 1u);
   CAF_CHECK(data->dead.empty());
   advance_time(std::chrono::seconds{2});
@@ -352,12 +358,7 @@ CAF_TEST(a worker keeps one deadline timer however many deliveries it finishes) 
 }
 
 CAF_TEST(a delivery times out at its own deadline after earlier ones finished) {
-  fill(2);
-  callbacks->add_async(hold());
-  auto opts = options(1);
-  opts.max_deliveries = 1;
-  opts.callback_timeout = std::chrono::seconds{2};
-  start(opts);
+  start_timing_out(2);
   CAF_REQUIRE_EQUAL(held.size(), 1u);
   advance_time(std::chrono::seconds{1});
   consume_messages();
