@@ -107,6 +107,22 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
+/// Whether something listens on 127.0.0.1:`port` (from /proc/net/tcp, so no
+/// probe connection reaches the node).
+bool listening(uint16_t port) {
+  std::ifstream in{"/proc/net/tcp"};
+  char local[32];
+  std::snprintf(local, sizeof(local), "0100007F:%04X", port);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields{line};
+    std::string slot, addr, remote, state;
+    if (fields >> slot >> addr >> remote >> state && addr == local && state == "0A")
+      return true;
+  }
+  return false;
+}
+
 /// The reader node's msgs/s from its JSON line.
 double reader_rate(const std::string& out) {
   auto at = out.find("\"role\":\"reader\"");
@@ -123,7 +139,8 @@ double run_nodes(const config& cfg, const std::string& dir, blocking_client& c, 
   const std::string stream = "bench:nodes";
   prefill(c, stream, "g", n, cfg.payload_bytes);
   auto redis = cfg.redis.host + ":" + std::to_string(cfg.redis.port);
-  auto listen = "127.0.0.1:" + std::to_string(free_loopback_port());
+  auto reader_port = free_loopback_port();
+  auto listen = "127.0.0.1:" + std::to_string(reader_port);
   const std::vector<std::string> common{"--redis", redis,     "--stream",    stream, "--group",
                                         "g",       "--plain", "--log.level", "warn"};
   auto args = [&](std::vector<std::string> more) {
@@ -134,13 +151,18 @@ double run_nodes(const config& cfg, const std::string& dir, blocking_client& c, 
   child reader{args({"--listen", listen, "--remote-workers-only", "--count", std::to_string(n),
                      "--consumer", "bench"}),
                dir + "/reader.out", dir + "/reader.log"};
+  // Worker nodes start once the reader node listens, so all of them join at
+  // their first attempt: with retries, one node could start tens of ms after
+  // the other and the two-node figure would include a stretch with one.
+  for (auto until = clock_type::now() + std::chrono::seconds{10};
+       !listening(reader_port) && clock_type::now() < until;)
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
   std::vector<std::unique_ptr<child>> workers;
   for (uint32_t i = 0; i < nodes; ++i)
     workers.push_back(std::make_unique<child>(
       args({"--join", listen, "--max-in-flight", std::to_string(k), "--work-us",
             std::to_string(work_us)}),
       dir + "/worker" + std::to_string(i) + ".out", dir + "/worker" + std::to_string(i) + ".log"));
-  // Worker nodes retry the join until the reader node listens.
   auto limit = std::chrono::milliseconds{60'000 + n * 2};
   auto rc = reader.wait(limit);
   for (auto& w : workers)
