@@ -11,6 +11,8 @@
 
 #include <spdlog/common.h>
 
+#include <algorithm>
+#include <fstream>
 #include <thread>
 #include <unistd.h>
 
@@ -132,6 +134,68 @@ caf::error reject_unknown_keys(const caf::config_option_set& opts, const caf::se
   return caf::none;
 }
 
+/// Whether the file has any line besides blanks and comments.
+bool has_settings(const std::string& path) {
+  std::ifstream in{path};
+  std::string line;
+  while (std::getline(in, line)) {
+    auto first = line.find_first_not_of(" \t\r");
+    if (first != std::string::npos && line[first] != ';' && line[first] != '#')
+      return true;
+  }
+  return false;
+}
+
+/// CAF 0.17 applies a config file only in its INI form (`[section]`, then
+/// `key = value` lines) and skips `section { key = value }` blocks - the form
+/// later CAF versions document - without a word, so such a file took no
+/// effect at all. rill reads the file itself first, in either form, and
+/// applies each setting (flags still win: CAF applies them afterwards).
+caf::error apply_config_file(const std::string& path, const caf::config_option_set& opts,
+                             caf::settings& content) {
+  auto file = caf::actor_system_config::parse_config_file(path.c_str());
+  if (!file)
+    return make_error(sec::invalid_config,
+                      "config file " + path + ": " + caf::to_string(file.error()));
+  if (file->empty() && has_settings(path)) // e.g. a block left open: CAF returns nothing
+    return make_error(sec::invalid_config, "config file " + path
+                                             + ": cannot be read (unclosed "
+                                               "block or bad syntax)");
+  auto apply = [&](const std::string& category, const std::string& key,
+                   const caf::config_value& value) -> caf::error {
+    auto name = category == "global" ? key : category + "." + key;
+    auto opt = opts.qualified_name_lookup(category, key);
+    if (opt == nullptr)
+      return make_error(sec::invalid_config,
+                        "config file " + path + ": unknown option '" + name + "'");
+    if (auto err = opt->check(value))
+      return make_error(sec::invalid_config, "config file " + path + ": bad value for '" + name
+                                               + "': " + caf::to_string(value));
+    opt->store(value);
+    if (category == "global")
+      content[key] = value;
+    else
+      caf::put(content, name, value);
+    return caf::none;
+  };
+  for (const auto& [key, value] : *file) {
+    if (auto section = caf::get_if<caf::settings>(&value)) {
+      auto known = std::any_of(opts.begin(), opts.end(),
+                               [&](const caf::config_option& x) { return x.category() == key; });
+      if (!known)
+        return make_error(sec::invalid_config,
+                          "config file " + path + ": unknown section '" + key + "'");
+      for (const auto& [name, setting] : *section)
+        if (auto err = apply(key, name, setting))
+          return err;
+    } else if (key != "config-file") {
+      if (auto err = apply("global", key, value))
+        return err;
+    }
+  }
+  return caf::none;
+}
+
 } // namespace
 
 caf::error config::load(std::vector<std::string> args) {
@@ -139,6 +203,16 @@ caf::error config::load(std::vector<std::string> args) {
     if (a == "--config" || a.rfind("--config=", 0) == 0)
       a.replace(0, 8, "--config-file");
   args = join_flag_values(custom_options_, std::move(args));
+  std::string file = config_file_path; // caf-application.ini unless given
+  bool given = false;
+  for (const auto& a : args)
+    if (a.rfind("--config-file=", 0) == 0) {
+      file = a.substr(14);
+      given = true;
+    }
+  if (given || ::access(file.c_str(), F_OK) == 0)
+    if (auto err = apply_config_file(file, custom_options_, content))
+      return err;
   if (auto err = parse(std::move(args))) {
     auto text = caf::to_string(err);
     // parser_error(not_an_option, ({"argument" = "--x"})) -> readable line

@@ -43,12 +43,17 @@ struct remote_pool {
   std::shared_ptr<std::atomic<bool>> gone = std::make_shared<std::atomic<bool>>(false);
 };
 
-void try_join(runtime& rt, remote_pool& p, const config& cfg, link_security security) {
+/// The consumer options of a worker pool joined to another node's reader.
+consumer_options pool_options(const config& cfg, const pool_role& role) {
   auto opts = cfg.consumer;
-  opts.stream = p.role.stream;
-  opts.group = p.role.group;
-  opts.max_in_flight = p.role.workers;
-  auto pool = join_reader(rt, p.host, p.port, opts, p.callbacks, security);
+  opts.stream = role.stream;
+  opts.group = role.group;
+  opts.max_in_flight = role.workers;
+  return opts;
+}
+
+void try_join(runtime& rt, remote_pool& p, const config& cfg, link_security security) {
+  auto pool = join_reader(rt, p.host, p.port, pool_options(cfg, p.role), p.callbacks, security);
   if (!pool) {
     if (p.retry.attempts() == 0)
       spdlog::warn("worker pool {}/{}: {}; retrying", p.role.stream, p.role.group,
@@ -93,6 +98,9 @@ int run_node(config& cfg, const callback_registry& callbacks,
       local_lists.emplace(&p, std::move(*list));
       continue;
     }
+    // Checked here: a pure worker node adds no consumer that would check them.
+    if (auto err = validate(pool_options(cfg, p)))
+      return config_error(p.stream + "/" + p.group + ": " + describe(err));
     remote_pool rp;
     rp.role = p;
     if (parse_address(p.join, rp.host, rp.port))

@@ -67,6 +67,41 @@ CAF_TEST(unknown keys in the config file are rejected) {
   std::remove(path.c_str());
 }
 
+CAF_TEST(a config file in section - block form is applied and flags still win) {
+  auto path = std::string{"/tmp/rill-config-test-blocks-"} + std::to_string(::getpid()) + ".ini";
+  {
+    std::ofstream out(path);
+    out << "redis {\n  host = \"10.0.0.9\"\n  port = 1234\n}\n"
+        << "consumer {\n  ack-linger = 50us\n  max-in-flight = 7\n}\n"
+        << "node {\n  readers = [\"stream=a group=g\"]\n}\n";
+  }
+  config cfg;
+  CAF_REQUIRE(!cfg.load(std::vector<std::string>{"--config", path, "--max-in-flight", "9"}));
+  CAF_CHECK_EQUAL(cfg.redis.host, "10.0.0.9");
+  CAF_CHECK_EQUAL(cfg.redis.port, 1234u);
+  CAF_CHECK(cfg.consumer.ack_linger == std::chrono::microseconds{50});
+  CAF_CHECK_EQUAL(cfg.consumer.max_in_flight, 9u); // the flag, not the file's 7
+  CAF_CHECK_EQUAL(cfg.node_readers, std::vector<std::string>{"stream=a group=g"});
+  std::remove(path.c_str());
+}
+
+CAF_TEST(a config file that cannot be read fully is one clear error) {
+  auto path = std::string{"/tmp/rill-config-test-bad-"} + std::to_string(::getpid()) + ".ini";
+  for (auto text : {"consumer {\n  nonsense = 5\n}\n", "[redis]\nport = 1\nfoo {\n",
+                    "redis {\n  port = \"many\"\n}\n"}) {
+    {
+      std::ofstream out(path);
+      out << text;
+    }
+    config cfg;
+    auto err = cfg.load(std::vector<std::string>{"--config", path});
+    CAF_CHECK_EQUAL(code_of(err), sec::invalid_config);
+    CAF_CHECK_NOT_EQUAL(describe(err).find("config file " + path), std::string::npos);
+    CAF_CHECK_EQUAL(describe(err).find('\n'), std::string::npos);
+  }
+  std::remove(path.c_str());
+}
+
 CAF_TEST(consumer options are validated) {
   consumer_options opts;
   CAF_CHECK_EQUAL(code_of(validate(opts)), sec::invalid_config); // no stream
