@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <thread>
 #include <unistd.h>
 
@@ -150,7 +151,7 @@ bool has_settings(const std::string& path) {
 /// `key = value` lines) and skips `section { key = value }` blocks - the form
 /// later CAF versions document - without a word, so such a file took no
 /// effect at all. rill reads the file itself first, in either form, and
-/// applies each setting (flags still win: CAF applies them afterwards).
+/// applies each setting; CAF then parses only the flags, which win.
 caf::error apply_config_file(const std::string& path, const caf::config_option_set& opts,
                              caf::settings& content) {
   auto file = caf::actor_system_config::parse_config_file(path.c_str());
@@ -172,10 +173,7 @@ caf::error apply_config_file(const std::string& path, const caf::config_option_s
       return make_error(sec::invalid_config, "config file " + path + ": bad value for '" + name
                                                + "': " + caf::to_string(value));
     opt->store(value);
-    if (category == "global")
-      content[key] = value;
-    else
-      caf::put(content, name, value);
+    caf::put(content, name, value);
     return caf::none;
   };
   for (const auto& [key, value] : *file) {
@@ -213,7 +211,8 @@ caf::error config::load(std::vector<std::string> args) {
   if (given || ::access(file.c_str(), F_OK) == 0)
     if (auto err = apply_config_file(file, custom_options_, content))
       return err;
-  if (auto err = parse(std::move(args))) {
+  std::istringstream no_file; // read above: CAF parses the flags only
+  if (auto err = parse(std::move(args), no_file)) {
     auto text = caf::to_string(err);
     // parser_error(not_an_option, ({"argument" = "--x"})) -> readable line
     const auto& ctx = err.context();
