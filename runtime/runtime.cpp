@@ -6,6 +6,7 @@
 #include "actors/worker.hpp"
 #include "runtime/error.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/scheduler.hpp"
 
 #include <caf/actor_registry.hpp>
 #include <caf/scoped_actor.hpp>
@@ -33,6 +34,7 @@ namespace {
 
 caf::actor_system_config& prepared(config& cfg) {
   block_stop_signals(); // before the actor system starts its threads
+  use_rill_scheduler(cfg);
   return cfg;
 }
 
