@@ -19,6 +19,8 @@ struct ack_relay_state {
   caf::timespan linger{0};
   caf::timespan drain_timeout{0};
   bool withdrawing = false;
+  /// This node's workers of the pool, by actor id (see delivery_batch).
+  std::unordered_map<caf::actor_id, caf::actor> workers;
   ack_batch batch;
   /// Entries of one delivery batch (a read's share for this node) finish
   /// together: the burst each held slot came in, and each burst's entries not
@@ -86,15 +88,28 @@ caf::behavior ack_relay(relay_ptr self, caf::actor reader, caf::timespan linger,
       self->send(self->state.reader, a, slot, std::move(entry), std::move(err));
       settle(self, slot);
     },
+    [self](credit_atom) {
+      if (auto worker = caf::actor_cast<caf::actor>(self->current_sender()))
+        self->state.workers.emplace(worker.id(), std::move(worker));
+    },
     [self](delivery_batch& batch) {
       auto& st = self->state;
       auto n = std::min(batch.workers.size(), batch.items.size());
       auto burst = st.bursts++;
       for (size_t i = 0; i < n; ++i) {
-        auto [it, fresh] = st.burst_of.emplace(batch.items[i].slot, burst);
+        auto& item = batch.items[i];
+        auto worker = st.workers.find(batch.workers[i]);
+        if (worker == st.workers.end()) { // never happens: workers register first
+          spdlog::error("ack relay: entry {} for unknown worker {}", item.entry.id,
+                        batch.workers[i]);
+          self->send(st.reader, nack_atom::value, item.slot, std::move(item.entry),
+                     make_error(sec::unexpected_reply, "no such worker at the relay"));
+          continue;
+        }
+        auto [it, fresh] = st.burst_of.emplace(item.slot, burst);
         if (fresh)
           ++st.left[burst];
-        self->send(batch.workers[i], std::move(batch.items[i]));
+        self->send(worker->second, std::move(item));
       }
     },
     [self](flush_atom, uint64_t batch_no) {

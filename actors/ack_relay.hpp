@@ -8,7 +8,8 @@ namespace rill {
 
 /// Spawns the relay between a reader on another node and this node's workers.
 /// The reader sends it a `delivery_batch` per burst, which it hands out to the
-/// workers; the workers send it their `(ack_atom, slot, id)` and nacks. Acks
+/// workers (each sends it a `credit_atom` first, so it knows their actor ids);
+/// the workers send it their `(ack_atom, slot, id)` and nacks. Acks
 /// leave as one `ack_batch` per BASP message: at once when the last entry of a
 /// delivery batch is done, else `linger` after the first ack of the batch
 /// (workers finish microseconds apart; one message per ack cost the reader

@@ -95,7 +95,7 @@ void dispatch(reader_ptr self, stream_entry&& entry) {
                             [&](const auto& out) { return out.first == s.relay; });
   if (batch == st.outbox.end())
     batch = st.outbox.emplace(st.outbox.end(), s.relay, delivery_batch{});
-  batch->second.workers.push_back(s.worker);
+  batch->second.workers.push_back(s.worker.id());
   batch->second.items.push_back(delivery{index, std::move(entry)});
 }
 

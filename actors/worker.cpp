@@ -110,9 +110,10 @@ caf::behavior worker(worker_ptr self, caf::actor reader,
     if (msg.source == self->state.reader || msg.source == self->state.acks)
       self->quit();
   });
-  if (st.acks != st.reader) // a relay: the reader sends our entries through it too
+  if (st.acks != st.reader) {                // a relay: the reader sends our entries through it too
+    self->send(st.acks, credit_atom::value); // so it knows us before any entry comes
     self->send(st.reader, credit_atom::value, st.acks);
-  else
+  } else
     self->send(st.reader, credit_atom::value);
   return {
     [self](delivery& d) {

@@ -3,6 +3,7 @@
 // Every message that flows between rill's actors, in one place.
 //
 //   worker  --(credit[, relay])----------------> reader   once, when it starts
+//   worker  --(credit)-------------------------> ack relay   (remote reader) first
 //   reader  --(delivery{slot, entry})----------> worker   one entry per credit
 //   worker  --(ack, slot, id)------------------> reader   all callbacks succeeded
 //   worker  --(nack, slot, entry, error)-------> reader   a callback failed
@@ -64,9 +65,13 @@ typename Inspector::result_type inspect(Inspector& f, ack_batch& x) {
 }
 
 /// reader -> ack relay: entries for several workers on the relay's node, one
-/// BASP message per burst; the relay hands `items[i]` to `workers[i]`.
+/// BASP message per burst; the relay hands `items[i]` to its worker whose
+/// actor id is `workers[i]` (each worker registers with its relay before it
+/// offers its credit). Ids rather than `caf::actor` handles: a handle costs
+/// ~30 bytes on the wire and an actor-registry write at the reader's node and
+/// a lookup at the relay's, per entry.
 struct delivery_batch {
-  std::vector<caf::actor> workers;
+  std::vector<caf::actor_id> workers;
   std::vector<delivery> items;
 };
 

@@ -548,17 +548,21 @@ relay_probe make_relay(caf::actor_system& sys, caf::timespan linger) {
   return p;
 }
 
-/// Hands slots [from, to) to the relay as one delivery batch (one burst).
-void deliver(caf::actor_system& sys, relay_probe& p, uint32_t from, uint32_t to) {
+/// Hands slots [from, to) to the relay as one delivery batch (one burst), each
+/// to a new worker; `run` lets the workers register with the relay first.
+template <class Run>
+void deliver(caf::actor_system& sys, relay_probe& p, uint32_t from, uint32_t to, Run run) {
   delivery_batch batch;
   for (uint32_t i = from; i < to; ++i) {
-    p.workers.push_back(sys.spawn([](caf::event_based_actor*) -> caf::behavior {
+    p.workers.push_back(sys.spawn([relay = p.relay](caf::event_based_actor* self) -> caf::behavior {
+      self->send(relay, credit_atom::value); // as a worker registers with its relay
       return {[](delivery&) {
       }};
     }));
-    batch.workers.push_back(p.workers.back());
+    batch.workers.push_back(p.workers.back().id());
     batch.items.push_back(delivery{i, stream_entry{"1-" + std::to_string(i), {}}});
   }
+  run();
   caf::anon_send(p.relay, std::move(batch));
 }
 
@@ -575,7 +579,7 @@ void ack(const relay_probe& p, uint32_t from, uint32_t to) {
 
 CAF_TEST(an ack relay without linger forwards each burst of acks as one batch in order) {
   auto p = make_relay(sys, caf::timespan{0});
-  deliver(sys, p, 0, 8);
+  deliver(sys, p, 0, 8, [this] { consume_messages(); });
   consume_messages();
   ack(p, 0, 5);
   consume_messages();
@@ -591,8 +595,8 @@ CAF_TEST(an ack relay without linger forwards each burst of acks as one batch in
 
 CAF_TEST(an ack relay holds acks for its linger or until their burst is done) {
   auto p = make_relay(sys, std::chrono::microseconds{200});
-  deliver(sys, p, 0, 6);
-  deliver(sys, p, 6, 8);
+  deliver(sys, p, 0, 6, [this] { consume_messages(); });
+  deliver(sys, p, 6, 8, [this] { consume_messages(); });
   consume_messages();
   ack(p, 0, 2);
   consume_messages();
@@ -622,6 +626,35 @@ CAF_TEST(an ack relay holds acks for its linger or until their burst is done) {
   advance_time(std::chrono::milliseconds{1}); // the old timers: no empty batch
   consume_messages();
   CAF_CHECK_EQUAL(p.batches->size(), 3u);
+  kill_all(p);
+  consume_messages();
+}
+
+CAF_TEST(an ack relay hands each entry to the worker named by its id and returns the rest) {
+  auto p = make_relay(sys, caf::timespan{0});
+  auto got = std::make_shared<std::vector<std::string>>();
+  auto spawn_recording = [&](std::string name) {
+    p.workers.push_back(
+      sys.spawn([relay = p.relay, got, name](caf::event_based_actor* self) -> caf::behavior {
+        self->send(relay, credit_atom::value);
+        return {[got, name](delivery& d) {
+          got->push_back(name + ":" + d.entry.id);
+        }};
+      }));
+    return p.workers.back().id();
+  };
+  auto a = spawn_recording("a");
+  auto b = spawn_recording("b");
+  consume_messages();
+  delivery_batch batch;
+  for (auto [slot, worker] : {std::pair{0u, b}, std::pair{1u, a}, std::pair{2u, b + 1000}}) {
+    batch.workers.push_back(worker);
+    batch.items.push_back(delivery{slot, stream_entry{"1-" + std::to_string(slot), {}}});
+  }
+  caf::anon_send(p.relay, std::move(batch));
+  consume_messages();
+  CAF_CHECK_EQUAL(*got, (std::vector<std::string>{"b:1-0", "a:1-1"}));
+  CAF_CHECK_EQUAL(*p.nacked, (std::vector<std::string>{"1-2"})); // no such worker: back
   kill_all(p);
   consume_messages();
 }
