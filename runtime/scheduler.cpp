@@ -14,6 +14,7 @@
 #undef CAF_SET_LOGGER_SYS
 #define CAF_SET_LOGGER_SYS(ptr) static_cast<void>(0)
 
+#include <caf/defaults.hpp>
 #include <caf/policy/work_stealing.hpp>
 #include <caf/scheduler/coordinator.hpp>
 
@@ -31,6 +32,10 @@ class rill_stealing final : public caf::policy::work_stealing {};
 } // namespace
 
 void use_rill_scheduler(caf::actor_system_config& cfg) {
+  // Another policy asked for by name (`--scheduler.policy=sharing`) stays CAF's.
+  if (caf::get_or(cfg, "scheduler.policy", caf::defaults::scheduler::policy)
+      != caf::atom("stealing"))
+    return;
   cfg.module_factories.push_back([](caf::actor_system& sys) -> caf::actor_system::module* {
     return new caf::scheduler::coordinator<rill_stealing>(sys);
   });

@@ -14,7 +14,8 @@ namespace rill {
 /// without logging (Debian's libcaf is CAF_LOG_LEVEL_QUIET): a `dynamic_cast`
 /// and two lookups in a locked hash map per job, ~13% of a busy rill process
 /// (see docs/benchmarks.md). Call before the actor system is constructed.
-/// Unit tests keep CAF's deterministic test coordinator (they do not call this).
+/// Unit tests keep CAF's deterministic test coordinator (they do not call this),
+/// and `scheduler.policy` other than "stealing" keeps CAF's scheduler.
 void use_rill_scheduler(caf::actor_system_config& cfg);
 
 } // namespace rill
