@@ -16,6 +16,12 @@ check "bad value exits 2" test "$rc" -eq 2
 check "bad value names the option" grep -q "max-in-flight" "$dir/err"
 "$rill" produce --redis "$addr" --count 5 >"$dir/out" 2>"$dir/err"; rc=$?
 check "missing --stream exits 2" test "$rc" -eq 2
+for args in "consume --rounds 0" "latency --seconds 0" "nodes --max-in-flight 0" \
+  "scale --consumer.ack-batch=0"; do
+  timeout 20 "$rill" bench $args --redis "$addr" >"$dir/out" 2>"$dir/err"; rc=$?
+  check "bench $args exits 2" test "$rc" -eq 2
+  check "bench $args prints one line" test "$(wc -l <"$dir/err")" -eq 1
+done
 "$rill" --help >"$dir/out" 2>&1; rc=$?
 check "--help exits 0" test "$rc" -eq 0
 

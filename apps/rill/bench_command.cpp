@@ -344,6 +344,17 @@ namespace rill::cli {
 
 int bench_command(config& cfg, const std::string& which) {
   setup_logging(cfg.log_level == "info" ? "warn" : cfg.log_level);
+  // Checked before any server starts: `--rounds 0` took the median of no
+  // rounds (a crash), `--seconds 0` and `--max-in-flight 0` waited forever.
+  if (cfg.rounds == 0)
+    return config_error("bench " + which, "--rounds: must be >= 1");
+  if (which == "latency" && cfg.seconds == 0)
+    return config_error("bench latency", "--seconds: must be >= 1");
+  auto consumer = cfg.consumer; // what each case's consumers start from
+  consumer.stream = "bench";
+  consumer.group = "g";
+  if (auto err = validate(consumer))
+    return config_error("bench " + which, describe(err));
   try {
     if (which == "consume")
       return bench::consume_case(cfg);
