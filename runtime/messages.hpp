@@ -67,8 +67,8 @@ typename Inspector::result_type inspect(Inspector& f, ack_batch& x) {
 /// reader -> ack relay: entries for several workers on the relay's node, one
 /// BASP message per burst; the relay hands `items[i]` to its worker whose
 /// actor id is `workers[i]` (each worker registers with its relay before it
-/// offers its credit). Ids rather than `caf::actor` handles: a handle costs
-/// ~30 bytes on the wire and an actor-registry write at the reader's node and
+/// offers its credit). Ids rather than `caf::actor` handles: a handle takes 40
+/// bytes on the wire (an id 8), an actor-registry write at the reader's node and
 /// a lookup at the relay's, per entry.
 struct delivery_batch {
   std::vector<caf::actor_id> workers;

@@ -7,12 +7,8 @@
 #include "runtime/node_roles.hpp"
 #include "runtime/runtime.hpp"
 
-#include <caf/abstract_actor.hpp>
-#include <caf/actor_cast.hpp>
-
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -39,8 +35,8 @@ struct remote_pool {
   std::shared_ptr<const callback_list> callbacks;
   backoff retry{100ms, 5s};
   clock_type::time_point next_try = clock_type::now();
-  bool joined = false;
-  std::shared_ptr<std::atomic<bool>> gone = std::make_shared<std::atomic<bool>>(false);
+  /// The pool's ack relay while joined (see join_reader).
+  caf::actor relay;
 };
 
 /// The consumer options of a worker pool joined to another node's reader.
@@ -64,10 +60,7 @@ void try_join(runtime& rt, remote_pool& p, const config& cfg, link_security secu
   spdlog::info("worker pool: {} workers serve {}/{} at {}", p.role.workers, p.role.stream,
                p.role.group, p.role.join);
   p.retry.reset();
-  p.joined = true;
-  *p.gone = false;
-  // The relay quits when its reader went away (or the pool drained at a stop).
-  caf::actor_cast<caf::abstract_actor*>(*pool)->attach_functor([gone = p.gone] { *gone = true; });
+  p.relay = std::move(*pool);
 }
 
 } // namespace
@@ -146,21 +139,21 @@ int run_node(config& cfg, const callback_registry& callbacks,
     int rc = 0;
     while (!rt.interrupted() && !readers_done()) {
       for (auto& p : remote)
-        if (!p.joined && clock_type::now() >= p.next_try)
+        if (!p.relay && clock_type::now() >= p.next_try)
           try_join(rt, p, cfg, *security);
       rc = rt.run([&] {
         if (readers_done())
           return true;
         for (auto& p : remote)
-          if (p.joined ? p.gone->load() : clock_type::now() >= p.next_try)
+          if (p.relay ? rt.remote_pool_gone(p.relay) : clock_type::now() >= p.next_try)
             return true;
         return false;
       });
       for (auto& p : remote)
-        if (p.joined && p.gone->load() && !rt.interrupted()) {
+        if (p.relay && rt.remote_pool_gone(p.relay) && !rt.interrupted()) {
           spdlog::warn("worker pool {}/{}: the reader at {} went away; joining again",
                        p.role.stream, p.role.group, p.role.join);
-          p.joined = false;
+          p.relay = nullptr;
           // Not at once: a node that just lost its reader is often shutting
           // down, and a join caught half-way blocks this thread (and the
           // signals) until the lookup times out.

@@ -122,6 +122,13 @@ bool runtime::remote_pools_drained() const {
                      [](const remote_pool& p) { return p.gone->load(); });
 }
 
+bool runtime::remote_pool_gone(const caf::actor& relay) const {
+  std::lock_guard<std::mutex> guard{pools_mtx_};
+  auto i = std::find_if(pools_.begin(), pools_.end(),
+                        [&](const remote_pool& p) { return p.relay == relay; });
+  return i == pools_.end() || i->gone->load(); // dropped from the list: gone before
+}
+
 bool runtime::await_consumers(caf::timespan timeout) {
   auto until = std::chrono::steady_clock::now() + timeout;
   for (;;) {

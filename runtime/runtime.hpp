@@ -74,6 +74,10 @@ public:
   /// True once every registered remote pool has drained (or lost its reader).
   bool remote_pools_drained() const;
 
+  /// True once the remote pool of `relay` has drained or lost its reader (its
+  /// relay quit).
+  bool remote_pool_gone(const caf::actor& relay) const;
+
   /// Waits until every reader has quit; false on timeout.
   bool await_consumers(caf::timespan timeout);
 
