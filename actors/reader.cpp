@@ -517,7 +517,7 @@ bool reader_state::holds(const std::string& id) const {
     if (r.entry.id == id)
       return true;
   for (const auto& d : dead_retry)
-    if (d.entry.id == id)
+    if (d.id == id)
       return true;
   if (std::find(acks.begin(), acks.end(), id) != acks.end())
     return true;
@@ -604,7 +604,7 @@ void check_done(reader_ptr self) {
   if (!st.stopping && !limit_done)
     return;
   if (st.setup_outstanding || st.reads_outstanding > 0 || st.busy > 0 || !st.waiting.empty()
-      || st.annotating > 0 || st.reclaiming > 0 || st.dead_in_flight > 0)
+      || st.annotating > 0 || st.reclaiming > 0 || st.dead_in_flight > 0 || st.dead_fetching > 0)
     return;
   // Done with its limit, a consumer also sees its failed entries through to
   // success or the dead-letter stream. A stopping one leaves them pending:

@@ -52,32 +52,40 @@ void dead_letter(reader_ptr self, stream_entry entry, std::string reason) {
   ++st.dead_in_flight;
   auto cmd = rill::dead_letter(st.opts.stream, st.opts.group, st.dead_stream, entry,
                                st.opts.consumer, reason);
-  auto item = std::make_shared<dead_item>(dead_item{std::move(entry), std::move(reason)});
+  auto item = std::make_shared<dead_item>(dead_item{entry.id, std::move(reason)});
+  auto deliveries = entry.deliveries;
+  entry = stream_entry{}; // the command holds the fields now
   self->request(st.commands, st.opts.request_timeout, std::move(cmd))
     .then(
-      [self, item](redis_reply&) {
+      [self, item, deliveries](redis_reply&) {
         auto& st = self->state;
         --st.dead_in_flight;
+        if (st.dead_retry_backoff.attempts() > 0)
+          spdlog::info("consumer {}: dead letters are written to {} again", label(st),
+                       st.dead_stream);
         st.dead_retry_backoff.reset();
         auto n = st.metrics->dead_lettered.fetch_add(1, std::memory_order_relaxed) + 1;
         if (worth_logging(n))
           spdlog::warn("consumer {}: entry {} dead-lettered to {} after {} deliveries ({} so "
                        "far): {}",
-                       label(st), item->entry.id, st.dead_stream, item->entry.deliveries, n,
-                       item->reason);
+                       label(st), item->id, st.dead_stream, deliveries, n, item->reason);
         maybe_read(self);
         check_done(self);
       },
       [self, item](caf::error& err) {
         // Nothing was written and nothing acked (the script stops at the
-        // first error): keep the entry and try again.
+        // first error): the entry stays pending for us. Keep only its ID and
+        // try again after a backoff; its worker and credit are free already.
         auto& st = self->state;
         --st.dead_in_flight;
-        if (st.dead_retry_backoff.attempts() == 0)
-          spdlog::error("consumer {}: cannot write dead letter for {} to {}, retrying: {}",
-                        label(st), item->entry.id, st.dead_stream, describe(err));
+        st.metrics->dead_letter_failures.fetch_add(1, std::memory_order_relaxed);
+        if (st.dead_retry_backoff.attempts() == 0 && st.dead_retry.empty())
+          spdlog::error("consumer {}: cannot write dead letter for {} to {}; the entry stays "
+                        "pending and is tried again with backoff (one line per streak): {}",
+                        label(st), item->id, st.dead_stream, describe(err));
         st.dead_retry.push_back(std::move(*item));
         arm_dead_retry(self);
+        maybe_read(self);
         check_done(self);
       });
 }
@@ -184,14 +192,12 @@ void redeliver_due(reader_ptr self) {
         [self, known, n](redis_reply& reply) {
           auto& st = self->state;
           st.reclaiming -= n;
-          auto wrapped
-            = redis_reply::array({redis_reply::array({redis_reply::string(""), std::move(reply)})});
-          auto batch = parse_read_reply(std::move(wrapped));
-          if (!batch) {
-            spdlog::warn("consumer {}: {}", label(st), describe(batch.error()));
-            batch = read_batch{};
+          auto entries = parse_claimed_entries(std::move(reply));
+          if (!entries) {
+            spdlog::warn("consumer {}: {}", label(st), describe(entries.error()));
+            entries = std::vector<stream_entry>{};
           }
-          for (auto& e : batch->entries) {
+          for (auto& e : *entries) {
             e.deliveries = (*known)[e.id] + 1;
             known->erase(e.id);
             st.metrics->redelivered.fetch_add(1, std::memory_order_relaxed);
@@ -226,10 +232,52 @@ void redeliver_due(reader_ptr self) {
 
 void retry_dead_letters(reader_ptr self) {
   auto& st = self->state;
-  auto items = std::move(st.dead_retry);
-  st.dead_retry.clear();
-  for (auto& item : items)
-    dead_letter(self, std::move(item.entry), std::move(item.reason));
+  if (st.dead_retry.empty() || st.stopping)
+    return;
+  // A few at a time: each comes back with all its fields.
+  constexpr size_t most = 16;
+  auto n = std::min(most, st.dead_retry.size());
+  auto reasons = std::make_shared<std::unordered_map<std::string, std::string>>();
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < n; ++i) {
+    ids.push_back(st.dead_retry[i].id);
+    (*reasons)[st.dead_retry[i].id] = std::move(st.dead_retry[i].reason);
+  }
+  st.dead_retry.erase(st.dead_retry.begin(), st.dead_retry.begin() + static_cast<long>(n));
+  st.dead_fetching += static_cast<uint32_t>(n);
+  self
+    ->request(st.commands, st.opts.request_timeout,
+              xclaim(st.opts.stream, st.opts.group, st.opts.consumer, ids, false))
+    .then(
+      [self, reasons, n](redis_reply& reply) {
+        auto& st = self->state;
+        st.dead_fetching -= static_cast<uint32_t>(n);
+        auto entries = parse_claimed_entries(std::move(reply));
+        if (!entries) {
+          spdlog::warn("consumer {}: {}", label(st), describe(entries.error()));
+          entries = std::vector<stream_entry>{};
+        }
+        for (auto& e : *entries) {
+          auto reason = std::move((*reasons)[e.id]);
+          reasons->erase(e.id);
+          dead_letter(self, std::move(e), std::move(reason));
+        }
+        for (auto& [id, reason] : *reasons) { // deleted meanwhile: nothing to keep
+          st.metrics->deleted.fetch_add(1, std::memory_order_relaxed);
+          ack_later(self, id);
+        }
+        retry_dead_letters(self);
+        check_done(self);
+      },
+      [self, reasons, n](caf::error& err) {
+        auto& st = self->state;
+        st.dead_fetching -= static_cast<uint32_t>(n);
+        spdlog::debug("consumer {}: dead-letter XCLAIM failed: {}", label(st), describe(err));
+        for (auto& [id, reason] : *reasons)
+          st.dead_retry.push_back(dead_item{id, std::move(reason)});
+        arm_dead_retry(self);
+        check_done(self);
+      });
 }
 
 void start_recovery_timers(reader_ptr self) {
@@ -324,7 +372,7 @@ void renew_leases(reader_ptr self) {
   for (auto& r : st.retries)
     ids.push_back(r.entry.id);
   for (auto& d : st.dead_retry)
-    ids.push_back(d.entry.id);
+    ids.push_back(d.id);
   if (!ids.empty())
     self
       ->request(st.commands, st.opts.request_timeout,

@@ -48,9 +48,12 @@ struct retry_item {
   stream_entry entry;
 };
 
-/// A dead letter whose script failed, to be written again.
+/// A dead letter whose script failed, to be written again. Only its ID is
+/// kept: the entry stays pending in Redis (its lease renewed) and is fetched
+/// again for the next attempt, so poison entries whose dead letter cannot be
+/// written hold neither a worker nor memory for their fields.
 struct dead_item {
-  stream_entry entry;
+  std::string id;
   std::string reason;
 };
 
@@ -74,10 +77,11 @@ struct reader_state {
   // credits, so the reader never holds more than max_in_flight entries.
   std::deque<stream_entry> waiting;  // ready for the next idle worker
   std::vector<retry_item> retries;   // failed, waiting for their backoff
-  std::vector<dead_item> dead_retry; // dead letter not written yet
+  std::vector<dead_item> dead_retry; // dead letter not written yet (no credit)
   uint32_t annotating = 0;           // waiting for their delivery counts
   uint32_t reclaiming = 0;           // in an XCLAIM for redelivery
   uint32_t dead_in_flight = 0;       // in a dead-letter script
+  uint32_t dead_fetching = 0;        // dead_retry entries being fetched again (no credit)
 
   bool setup_outstanding = false; // XGROUP CREATE
   /// XREADGROUPs in flight (up to 2 for `>` reads, 1 for own pending) and the
@@ -115,10 +119,10 @@ struct reader_state {
 
   bool stopping = false;
 
-  /// Entries held outside workers.
+  /// Entries held outside workers (a dead letter waiting for another try
+  /// holds no credit).
   size_t held() const noexcept {
-    return waiting.size() + retries.size() + dead_retry.size() + annotating + reclaiming
-           + dead_in_flight;
+    return waiting.size() + retries.size() + annotating + reclaiming + dead_in_flight;
   }
 
   /// Idle workers not spoken for by held entries or reads in flight.

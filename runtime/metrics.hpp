@@ -25,6 +25,8 @@ struct consumer_metrics {
   std::atomic<uint64_t> redelivered{0};
   /// Entries written to the dead-letter stream (and acked).
   std::atomic<uint64_t> dead_lettered{0};
+  /// Dead-letter scripts that failed (the entry stays pending, tried again).
+  std::atomic<uint64_t> dead_letter_failures{0};
   /// Entries claimed from other (dead) consumers.
   std::atomic<uint64_t> claimed{0};
   /// Consumers removed from the group for being idle with nothing pending.

@@ -51,10 +51,7 @@ caf::expected<claim_batch> parse_autoclaim_reply(redis_reply&& reply) {
     return bad("XAUTOCLAIM reply", reply);
   claim_batch result;
   result.next_cursor = std::move(reply.elements[0].str);
-  // Reuse the XREADGROUP parser for the entries: wrap them as one stream.
-  auto wrapped = redis_reply::array(
-    {redis_reply::array({redis_reply::string(""), std::move(reply.elements[1])})});
-  auto batch = parse_read_reply(std::move(wrapped));
+  auto batch = parse_entry_list(std::move(reply.elements[1]));
   if (!batch)
     return batch.error();
   result.entries = std::move(batch->entries);
@@ -63,6 +60,13 @@ caf::expected<claim_batch> parse_autoclaim_reply(redis_reply&& reply) {
     for (auto& id : reply.elements[2].elements)
       result.deleted_ids.emplace_back(std::move(id.str));
   return result;
+}
+
+caf::expected<std::vector<stream_entry>> parse_claimed_entries(redis_reply&& reply) {
+  auto batch = parse_entry_list(std::move(reply));
+  if (!batch)
+    return batch.error();
+  return std::move(batch->entries); // XCLAIM skips deleted entries
 }
 
 redis_command xclaim(const std::string& stream, const std::string& group,
@@ -96,12 +100,58 @@ parse_delivery_counts(const redis_reply& reply) {
   return result;
 }
 
+std::string pack_fields(const std::vector<std::string>& fields) {
+  std::string out;
+  size_t total = 0;
+  for (const auto& f : fields)
+    total += f.size() + 24;
+  out.reserve(total);
+  for (const auto& f : fields) {
+    out += std::to_string(f.size());
+    out += ':';
+    out += f;
+    out += ',';
+  }
+  return out;
+}
+
+caf::expected<std::vector<std::string>> unpack_fields(std::string_view packed) {
+  std::vector<std::string> out;
+  while (!packed.empty()) {
+    auto colon = packed.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon > 20)
+      return make_error(sec::invalid_argument,
+                        "packed fields: no length at byte " + std::to_string(out.size()));
+    uint64_t len = 0;
+    for (auto c : packed.substr(0, colon)) {
+      if (c < '0' || c > '9')
+        return make_error(sec::invalid_argument, "packed fields: bad length");
+      len = len * 10 + static_cast<uint64_t>(c - '0');
+    }
+    packed.remove_prefix(colon + 1);
+    if (len + 1 > packed.size() || packed[len] != ',')
+      return make_error(sec::invalid_argument, "packed fields: truncated");
+    out.emplace_back(packed.substr(0, len));
+    packed.remove_prefix(len + 1);
+  }
+  if (out.size() % 2 != 0)
+    return make_error(sec::invalid_argument, "packed fields: odd number of names and values");
+  return out;
+}
+
 redis_command dead_letter(const std::string& stream, const std::string& group,
                           const std::string& dead_stream, const stream_entry& entry,
                           const std::string& consumer, const std::string& reason) {
   auto cmd = make_command({"EVAL", dead_letter_script, "2", stream, dead_stream, group, entry.id});
-  cmd.argv.reserve(cmd.argv.size() + entry.fields.size() + 10);
-  cmd.argv.insert(cmd.argv.end(), entry.fields.begin(), entry.fields.end());
+  // A script passes at most ~8,000 arguments to one redis.call (Lua's C
+  // stack: 3,996 fields worked, 4,100 failed with "too many results to
+  // unpack"); a larger entry travels as one packed value instead.
+  bool packed = entry.fields.size() > max_unpacked_dead_fields;
+  cmd.argv.reserve(cmd.argv.size() + (packed ? 2 : entry.fields.size()) + 10);
+  if (packed)
+    cmd.arg(dead_packed_field).arg(pack_fields(entry.fields));
+  else
+    cmd.argv.insert(cmd.argv.end(), entry.fields.begin(), entry.fields.end());
   for (auto& [name, value] : {std::pair<const char*, std::string>{"dead_reason", reason},
                               {"dead_id", entry.id},
                               {"dead_stream", stream},

@@ -11,6 +11,7 @@
 #include <caf/expected.hpp>
 
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -39,6 +40,10 @@ redis_command xclaim(const std::string& stream, const std::string& group,
                      const std::string& consumer, const std::vector<std::string>& ids,
                      bool just_id);
 
+/// Parses the reply of an XCLAIM without JUSTID: the entries claimed (Redis
+/// leaves out entries that were deleted or were not pending).
+caf::expected<std::vector<stream_entry>> parse_claimed_entries(redis_reply&& reply);
+
 /// `XPENDING stream group first last count consumer`: the extended form that
 /// lists each pending entry with its delivery count.
 redis_command xpending_range(const std::string& stream, const std::string& group,
@@ -49,10 +54,26 @@ redis_command xpending_range(const std::string& stream, const std::string& group
 caf::expected<std::unordered_map<std::string, uint32_t>>
 parse_delivery_counts(const redis_reply& reply);
 
-/// Writes `entry` to `dead_stream` (original fields plus dead_reason,
-/// dead_id, dead_stream, dead_consumer, dead_deliveries) and XACKs it, in one
-/// Lua script: unlike MULTI/EXEC, a script stops at the first failing command,
-/// so the XACK never runs unless the dead letter was written.
+/// Entries with more field names and values than this are dead-lettered with
+/// their fields packed into the one field `dead_packed_field`.
+constexpr size_t max_unpacked_dead_fields = 2000;
+
+/// The field of a dead letter that holds the original fields, packed (see
+/// `pack_fields`), for entries too large to pass field by field.
+constexpr const char* dead_packed_field = "dead_packed_fields";
+
+/// Encodes names and values binary-safe as netstrings: `<len>:<bytes>,` each.
+std::string pack_fields(const std::vector<std::string>& fields);
+
+/// Decodes `pack_fields`; an error if `packed` is not such a list of pairs.
+caf::expected<std::vector<std::string>> unpack_fields(std::string_view packed);
+
+/// Writes `entry` to `dead_stream` (original fields - packed into
+/// `dead_packed_field` when there are more than `max_unpacked_dead_fields` -
+/// plus dead_reason, dead_id, dead_stream, dead_consumer, dead_deliveries)
+/// and XACKs it, in one Lua script: unlike MULTI/EXEC, a script stops at the
+/// first failing command, so the XACK never runs unless the dead letter was
+/// written.
 redis_command dead_letter(const std::string& stream, const std::string& group,
                           const std::string& dead_stream, const stream_entry& entry,
                           const std::string& consumer, const std::string& reason);

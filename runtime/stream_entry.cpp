@@ -13,44 +13,62 @@ const std::string* stream_entry::find(std::string_view name) const noexcept {
   return nullptr;
 }
 
+namespace {
+
+caf::error bad_reply(const char* what, const redis_reply& reply) {
+  return make_error(sec::unexpected_reply,
+                    std::string{"stream read reply: "} + what + ": " + to_string(reply));
+}
+
+/// Appends `[[id, [f, v, ...] | nil], ...]` to `result`.
+caf::error append_entries(redis_reply& entries, read_batch& result) {
+  if (entries.is_nil())
+    return caf::none;
+  if (!entries.is_array())
+    return bad_reply("entries are not an array", entries);
+  result.entries.reserve(result.entries.size() + entries.elements.size());
+  for (auto& e : entries.elements) {
+    if (!e.is_array() || e.elements.size() != 2 || !e.elements[0].is_string())
+      return bad_reply("entry is not [id, fields]", e);
+    auto& fields = e.elements[1];
+    if (fields.is_nil()) {
+      result.deleted_ids.emplace_back(std::move(e.elements[0].str));
+      continue;
+    }
+    if (!fields.is_array() || fields.elements.size() % 2 != 0)
+      return bad_reply("fields are not an even array", e);
+    stream_entry entry;
+    entry.id = std::move(e.elements[0].str);
+    entry.fields.reserve(fields.elements.size());
+    for (auto& f : fields.elements)
+      entry.fields.emplace_back(std::move(f.str));
+    result.entries.emplace_back(std::move(entry));
+  }
+  return caf::none;
+}
+
+} // namespace
+
 caf::expected<read_batch> parse_read_reply(redis_reply&& reply) {
   read_batch result;
   if (reply.is_nil())
     return result;
-  auto bad = [&](const char* what) {
-    return make_error(sec::unexpected_reply,
-                      std::string{"stream read reply: "} + what + ": " + to_string(reply));
-  };
   // [[stream-name, [[id, [f, v, ...] | nil], ...]], ...]
   if (!reply.is_array())
-    return bad("not an array");
+    return bad_reply("not an array", reply);
   for (auto& per_stream : reply.elements) {
     if (!per_stream.is_array() || per_stream.elements.size() != 2)
-      return bad("stream element is not [name, entries]");
-    auto& entries = per_stream.elements[1];
-    if (entries.is_nil())
-      continue;
-    if (!entries.is_array())
-      return bad("entries are not an array");
-    result.entries.reserve(result.entries.size() + entries.elements.size());
-    for (auto& e : entries.elements) {
-      if (!e.is_array() || e.elements.size() != 2 || !e.elements[0].is_string())
-        return bad("entry is not [id, fields]");
-      auto& fields = e.elements[1];
-      if (fields.is_nil()) {
-        result.deleted_ids.emplace_back(std::move(e.elements[0].str));
-        continue;
-      }
-      if (!fields.is_array() || fields.elements.size() % 2 != 0)
-        return bad("fields are not an even array");
-      stream_entry entry;
-      entry.id = std::move(e.elements[0].str);
-      entry.fields.reserve(fields.elements.size());
-      for (auto& f : fields.elements)
-        entry.fields.emplace_back(std::move(f.str));
-      result.entries.emplace_back(std::move(entry));
-    }
+      return bad_reply("stream element is not [name, entries]", reply);
+    if (auto err = append_entries(per_stream.elements[1], result))
+      return err;
   }
+  return result;
+}
+
+caf::expected<read_batch> parse_entry_list(redis_reply&& reply) {
+  read_batch result;
+  if (auto err = append_entries(reply, result))
+    return err;
   return result;
 }
 

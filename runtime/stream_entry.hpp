@@ -48,6 +48,10 @@ struct read_batch {
 /// is `sec::unexpected_reply`.
 caf::expected<read_batch> parse_read_reply(redis_reply&& reply);
 
+/// Parses a plain list of entries, `[[id, fields | nil], ...]`, as XRANGE,
+/// XCLAIM and XAUTOCLAIM return it.
+caf::expected<read_batch> parse_entry_list(redis_reply&& reply);
+
 /// Compares two stream IDs ("ms-seq") numerically; returns <0, 0 or >0.
 int compare_ids(std::string_view x, std::string_view y);
 

@@ -2,6 +2,7 @@
 #include "redis_fixture.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/seq_checksum.hpp"
+#include "runtime/stream_commands.hpp"
 
 #include <caf/test/unit_test.hpp>
 
@@ -277,4 +278,88 @@ CAF_TEST(a_frozen_server_times_out_every_request) {
   while (runs < 11 && !limit.passed())
     std::this_thread::sleep_for(10ms);
   CAF_CHECK_GREATER_OR_EQUAL(runs.load(), 11);
+}
+
+namespace {
+
+/// A consumer whose only callback dead-letters entries without a seq field.
+void add_seq_check(consumer& c, std::atomic<int>& good) {
+  c.add([&good](const stream_entry& e) -> caf::error {
+    if (e.find("seq") == nullptr)
+      return fail_permanently("entry has no seq field");
+    ++good;
+    return caf::none;
+  });
+}
+
+} // namespace
+
+CAF_TEST(a_dead_letter_carries_any_number_of_fields) {
+  redis_fixture fx;
+  // 4,100 names and values: more than one redis.call in a script can take.
+  std::vector<std::string> fields;
+  for (int i = 0; i < 2050; ++i) {
+    fields.push_back("f" + std::to_string(i));
+    fields.push_back(std::string(1, static_cast<char>(i % 256)) + "v" + std::to_string(i));
+  }
+  std::vector<std::string> xadd{"XADD", "s", "*"};
+  xadd.insert(xadd.end(), fields.begin(), fields.end());
+  fx.redis(xadd);
+  fx.fill("s", 0, 10);
+  config cfg;
+  fx.point(cfg);
+  std::atomic<int> good{0};
+  {
+    runtime rt{cfg};
+    auto& c = rt.add_consumer(consumer_for("s", "c", 4, 11));
+    add_seq_check(c, good);
+    rt.start();
+    deadline limit{20s};
+    rt.run([&] { return rt.consumers_finished() || limit.passed(); });
+    CAF_CHECK_EQUAL(c.metrics().dead_lettered.load(), 1u);
+  }
+  CAF_CHECK_EQUAL(good.load(), 10);
+  CAF_CHECK_EQUAL(fx.pending("s", "g"), 0);
+  auto dead = fx.redis({"XRANGE", "s:dead", "-", "+"});
+  CAF_REQUIRE_EQUAL(dead.elements.size(), 1u);
+  auto entries = parse_entry_list(std::move(dead));
+  CAF_REQUIRE(entries);
+  auto& letter = entries->entries.at(0);
+  auto packed = letter.find(dead_packed_field);
+  CAF_REQUIRE(packed != nullptr);
+  auto original = unpack_fields(*packed);
+  CAF_REQUIRE(original);
+  CAF_CHECK(*original == fields);
+  CAF_CHECK_EQUAL(*letter.find("dead_reason"),
+                  "rill::sec::permanent_failure: entry has no seq field");
+}
+
+CAF_TEST(a_dead_letter_key_of_the_wrong_type_stalls_nothing) {
+  redis_fixture fx;
+  fx.redis({"HSET", "s:dead", "a", "b"});
+  for (int i = 0; i < 4; ++i)
+    fx.redis({"XADD", "s", "*", "junk", std::to_string(i)});
+  fx.fill("s", 0, 1000);
+  config cfg;
+  fx.point(cfg);
+  std::atomic<int> good{0};
+  runtime rt{cfg};
+  auto opts = consumer_for("s", "c", 4);
+  opts.retry_max = 200ms; // the dead-letter backoff
+  auto& c = rt.add_consumer(opts);
+  add_seq_check(c, good);
+  rt.start();
+  deadline limit{20s};
+  rt.run([&] { return good == 1000 || limit.passed(); });
+  CAF_CHECK_EQUAL(good.load(), 1000);
+  // The four poison entries stay pending while their dead letter fails ...
+  rt.run([&] { return fx.pending("s", "g") == 4 || limit.passed(); });
+  CAF_CHECK_EQUAL(fx.pending("s", "g"), 4);
+  CAF_CHECK_GREATER_OR_EQUAL(c.metrics().dead_letter_failures.load(), 4u);
+  // ... and are written once the key is fixed.
+  fx.redis({"DEL", "s:dead"});
+  rt.run([&] { return fx.pending("s", "g") == 0 || limit.passed(); });
+  CAF_CHECK_EQUAL(fx.pending("s", "g"), 0);
+  CAF_CHECK_EQUAL(fx.redis({"XLEN", "s:dead"}).integer, 4);
+  CAF_CHECK_EQUAL(c.metrics().dead_lettered.load(), 4u);
 }

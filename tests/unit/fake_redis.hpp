@@ -43,6 +43,9 @@ struct fake_stream {
   std::string claim_cursor_reply = "0-0";
   /// Dead letters written (EVAL of the dead-letter script): the argv.
   std::vector<std::vector<std::string>> dead;
+  /// When set, the dead-letter script fails with this error reply (e.g. a
+  /// dead-letter key of the wrong type) and writes nothing.
+  std::string dead_error;
   /// A `>` read waiting for entries (as BLOCK would).
   std::optional<caf::response_promise> held;
   std::optional<uint64_t> held_count;
@@ -197,6 +200,8 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
           {redis_reply::string(s.claim_cursor_reply), entries, redis_reply::array({})});
       }
       if (a[0] == "EVAL" && a[3] == s.name) { // the dead-letter script
+        if (!s.dead_error.empty())
+          return error_from_reply(s.dead_error);
         s.dead.push_back(a);
         s.acked.push_back(a[6]); // it XACKs the entry
         return redis_reply::string("9999-0");
