@@ -353,6 +353,52 @@ void add_worker(reader_ptr self, caf::actor relay) {
   maybe_read(self);
 }
 
+/// Summarises a streak of dead workers one second after its first line.
+void close_worker_streak(reader_ptr self) {
+  auto& st = self->state;
+  auto n = st.worker_deaths.close();
+  if (n > 1)
+    spdlog::warn("consumer {}: {} workers went down in this streak ({} entries redelivered "
+                 "so far)",
+                 label(st), n, st.metrics->redelivered.load());
+}
+
+/// A worker (or its node) went away. Its entry is still pending in Redis for
+/// this consumer: take it again (XCLAIM, like a retry) for another worker. A
+/// worker that died of a callback's fault has spawned its replacement, which
+/// offers a new credit.
+void on_worker_down(reader_ptr self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  for (uint32_t i = 0; i < st.slots.size(); ++i) {
+    auto& s = st.slots[i];
+    if (!s.alive || s.worker.address() != msg.source)
+      continue;
+    s.alive = false;
+    st.metrics->workers_down.fetch_add(1, std::memory_order_relaxed);
+    std::string held = s.busy ? s.id : std::string{};
+    if (st.worker_deaths.hit()) {
+      spdlog::warn("consumer {}: a worker went down ({}){}", label(st), describe(msg.reason),
+                   held.empty() ? "" : "; redelivering its entry " + held);
+      self->delayed_send(self, std::chrono::seconds{1}, streak_atom::value);
+    }
+    if (msg.reason && msg.reason != caf::exit_reason::normal)
+      st.metrics->set_last_error("worker went down: " + describe(msg.reason));
+    if (s.busy) {
+      stream_entry lost;
+      lost.id = std::move(s.id);
+      st.retries.push_back(retry_item{self->clock().now(), std::move(lost)});
+      s.id.clear();
+      s.busy = false;
+      --st.busy;
+      st.metrics->in_flight.store(st.busy, std::memory_order_relaxed);
+    }
+    st.idle.erase(std::remove(st.idle.begin(), st.idle.end(), i), st.idle.end());
+  }
+  settle_withdrawals(self);
+  redeliver_due(self);
+  check_done(self);
+}
+
 void stop(reader_ptr self) {
   auto& st = self->state;
   if (st.stopping)
@@ -387,33 +433,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
   });
   setup(self);
   start_recovery_timers(self);
-  self->set_down_handler([self](const caf::down_msg& msg) {
-    auto& st = self->state;
-    for (uint32_t i = 0; i < st.slots.size(); ++i) {
-      auto& s = st.slots[i];
-      if (!s.alive || s.worker.address() != msg.source)
-        continue;
-      s.alive = false;
-      if (s.busy) {
-        // The worker (or its node) is gone; the entry is still pending in
-        // Redis for this consumer. Take it again (XCLAIM, like a retry) and
-        // give it to another worker.
-        spdlog::warn("consumer {}: worker died with entry {} in flight; redelivering it", label(st),
-                     s.id);
-        stream_entry lost;
-        lost.id = std::move(s.id);
-        st.retries.push_back(retry_item{self->clock().now(), std::move(lost)});
-        s.id.clear();
-        s.busy = false;
-        --st.busy;
-        st.metrics->in_flight.store(st.busy, std::memory_order_relaxed);
-      }
-      st.idle.erase(std::remove(st.idle.begin(), st.idle.end(), i), st.idle.end());
-    }
-    settle_withdrawals(self);
-    redeliver_due(self);
-    check_done(self);
-  });
+  self->set_down_handler([self](const caf::down_msg& msg) { on_worker_down(self, msg); });
   return {
     [self](credit_atom) { add_worker(self, caf::actor{}); },
     [self](credit_atom, caf::actor& relay) { add_worker(self, std::move(relay)); },
@@ -493,6 +513,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
       self->state.conn_lost = true;
     },
     [self](stop_atom) { stop(self); },
+    [self](streak_atom) { close_worker_streak(self); },
     [self](deadline_atom) {
       auto& st = self->state;
       spdlog::warn("consumer {}: stop deadline reached with {} entries in flight; "

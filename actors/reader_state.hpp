@@ -6,6 +6,7 @@
 #include "actors/reader.hpp"
 #include "runtime/backoff.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/streak.hpp"
 
 #include <caf/actor_clock.hpp>
 #include <caf/event_based_actor.hpp>
@@ -118,6 +119,8 @@ struct reader_state {
   std::string claim_cursor = "0-0";
 
   bool stopping = false;
+  /// Workers going down (node kills take many at once): one line per streak.
+  rill::streak worker_deaths;
 
   /// Entries held outside workers (a dead letter waiting for another try
   /// holds no credit).

@@ -95,10 +95,64 @@ void run_callbacks(worker_ptr self) {
   finish(self, caf::none);
 }
 
-caf::behavior worker(worker_ptr self, caf::actor reader,
-                     std::shared_ptr<const callback_list> callbacks, caf::timespan timeout,
-                     caf::actor acks_to) {
+/// What a worker is spawned with; a worker that dies of a callback's fault
+/// spawns its replacement from it.
+struct worker_setup {
+  caf::actor reader;
+  std::shared_ptr<const callback_list> callbacks;
+  caf::timespan timeout;
+  bool detached = false;
+  caf::actor acks_to;
+};
+
+caf::actor spawn_from(caf::actor_system& sys, const worker_setup& setup);
+
+/// Exit reasons that end a worker on purpose: no replacement.
+bool deliberate(const caf::error& reason) {
+  return !reason || reason == caf::exit_reason::normal || reason == caf::exit_reason::user_shutdown
+         || reason == caf::exit_reason::kill || reason == caf::exit_reason::unreachable;
+}
+
+std::string what_of(const std::exception_ptr& eptr) {
+  try {
+    std::rethrow_exception(eptr);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+caf::behavior worker(worker_ptr self, worker_setup setup) {
   auto& st = self->state;
+  // A callback's fault must not take the consumer's capacity with it. An
+  // error response nobody handles (a `.then` without an error handler) fails
+  // the entry and the worker goes on; an exception thrown in a response
+  // handler ends the worker in CAF whatever the handler returns, so the
+  // entry is nacked first and a replacement takes the worker's place.
+  self->set_error_handler([self](caf::error& err) {
+    auto& st = self->state;
+    if (st.busy) {
+      ++st.seq; // the running callback's own completion comes too late now
+      finish(self, classify(st.index, std::move(err)));
+    }
+  });
+  self->set_exception_handler([self](std::exception_ptr& eptr) -> caf::error {
+    auto& st = self->state;
+    auto text = "callback #" + std::to_string(st.index + 1)
+                + " threw in a response handler: " + what_of(eptr);
+    if (st.busy)
+      finish(self, make_error(sec::callback_failed, text));
+    return make_error(sec::callback_failed, text);
+  });
+  self->attach_functor([&sys = self->system(), setup](const caf::error& reason) {
+    if (!deliberate(reason))
+      spawn_from(sys, setup);
+  });
+  auto reader = setup.reader;
+  auto callbacks = setup.callbacks;
+  auto timeout = setup.timeout;
+  auto acks_to = setup.acks_to;
   st.timeout = timeout;
   st.acks = acks_to ? std::move(acks_to) : reader;
   st.reader = std::move(reader);
@@ -170,15 +224,19 @@ caf::behavior worker(worker_ptr self, caf::actor reader,
   };
 }
 
+caf::actor spawn_from(caf::actor_system& sys, const worker_setup& setup) {
+  if (setup.detached)
+    return sys.spawn<caf::detached>(worker, setup);
+  return sys.spawn(worker, setup);
+}
+
 } // namespace
 
 caf::actor spawn_worker(caf::actor_system& sys, caf::actor reader,
                         std::shared_ptr<const callback_list> callbacks, caf::timespan timeout,
                         bool detached, caf::actor acks_to) {
-  if (detached)
-    return sys.spawn<caf::detached>(worker, std::move(reader), std::move(callbacks), timeout,
-                                    std::move(acks_to));
-  return sys.spawn(worker, std::move(reader), std::move(callbacks), timeout, std::move(acks_to));
+  return spawn_from(sys, worker_setup{std::move(reader), std::move(callbacks), timeout, detached,
+                                      std::move(acks_to)});
 }
 
 } // namespace rill

@@ -112,6 +112,9 @@ using claim_atom = caf::atom_constant<caf::atom("claim")>;
 /// reader (self): renew the leases of entries held for a while.
 using lease_atom = caf::atom_constant<caf::atom("lease")>;
 
+/// reader (self): end a streak of repeated warnings (one summary line).
+using streak_atom = caf::atom_constant<caf::atom("streak")>;
+
 /// reader (self): remove idle consumers without pending entries.
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 

@@ -29,6 +29,9 @@ struct consumer_metrics {
   std::atomic<uint64_t> dead_letter_failures{0};
   /// Entries claimed from other (dead) consumers.
   std::atomic<uint64_t> claimed{0};
+  /// Workers that went down (a callback's fault, or their node); those that
+  /// died of a fault are replaced at once.
+  std::atomic<uint64_t> workers_down{0};
   /// Consumers removed from the group for being idle with nothing pending.
   std::atomic<uint64_t> consumers_removed{0};
   /// XACK commands confirmed.

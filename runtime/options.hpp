@@ -89,8 +89,11 @@ struct consumer_options {
   /// (0: never).
   caf::timespan consumer_idle_timeout = 1h;
   /// An asynchronous callback running longer than this fails its entry
-  /// (0: no limit). A synchronous callback cannot be interrupted.
-  caf::timespan callback_timeout = 0s;
+  /// (0: no limit). A synchronous callback cannot be interrupted. The
+  /// default catches a forgotten `done()`, which would otherwise hold its
+  /// entry for good (its lease keeps it from being claimed); a longer job
+  /// keeps its entry as long as this allows.
+  caf::timespan callback_timeout = 5min;
 };
 
 /// The producer: XADD with optional approximate trimming.

@@ -199,7 +199,7 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
         return redis_reply::array(
           {redis_reply::string(s.claim_cursor_reply), entries, redis_reply::array({})});
       }
-      if (a[0] == "EVAL" && a[3] == s.name) { // the dead-letter script
+      if (a[0] == "EVAL" && a[2] == "2" && a[3] == s.name) { // the dead-letter script
         if (!s.dead_error.empty())
           return error_from_reply(s.dead_error);
         s.dead.push_back(a);

@@ -3,6 +3,8 @@
 // workers (one test per defect, named after what must hold now).
 #include "reader_fixture.hpp"
 
+#include <set>
+
 using namespace rill;
 using namespace rill::testing;
 
@@ -22,6 +24,20 @@ caf::error needs_seq(const stream_entry& e) {
   if (e.find("seq") == nullptr)
     return fail_permanently("no seq field");
   return caf::none;
+}
+
+/// Answers every request with an error.
+caf::behavior refusing(caf::event_based_actor*) {
+  return {[](int) -> caf::result<int> {
+    return make_error(sec::reply_error, "no");
+  }};
+}
+
+/// Answers every request.
+caf::behavior answering(caf::event_based_actor*) {
+  return {[](int x) {
+    return x;
+  }};
 }
 
 } // namespace
@@ -50,6 +66,76 @@ CAF_TEST(dead letters that cannot be written free their worker) {
   CAF_CHECK_EQUAL(data->dead.size(), 4u);
   CAF_CHECK_EQUAL(metrics->dead_lettered.load(), 4u);
   CAF_CHECK_EQUAL(data->acked.size(), 24u);
+}
+
+CAF_TEST(an error response nobody handles fails the entry not the worker) {
+  fill(6);
+  auto service = sys.spawn(refusing);
+  auto first_try = std::make_shared<std::set<std::string>>();
+  callbacks->add_async([this, service, first_try](const stream_entry& e, async_context ctx) {
+    ran.emplace_back(e.id, 1);
+    if (first_try->insert(e.id).second) {
+      // A `.then` without an error handler: CAF's default would kill the worker.
+      ctx.self->request(service, caf::infinite, 1).then([done = ctx.done](int) { done(); });
+      return;
+    }
+    ctx.done();
+  });
+  auto opts = options(2);
+  opts.redeliver_base = std::chrono::milliseconds{10};
+  start(opts);
+  for (int i = 0; i < 5; ++i) {
+    advance_time(std::chrono::milliseconds{100});
+    consume_messages();
+  }
+  CAF_CHECK_EQUAL(data->acked.size(), 6u);
+  CAF_CHECK_EQUAL(metrics->failed.load(), 6u);
+  CAF_CHECK_EQUAL(metrics->workers_down.load(), 0u);
+  caf::anon_send_exit(service, caf::exit_reason::kill);
+}
+
+CAF_TEST(a worker killed by a throwing response handler is replaced) {
+  fill(10);
+  auto service = sys.spawn(answering);
+  auto first_try = std::make_shared<std::set<std::string>>();
+  callbacks->add_async([this, service, first_try](const stream_entry& e, async_context ctx) {
+    ran.emplace_back(e.id, 1);
+    bool throws = first_try->insert(e.id).second && std::stoi(*e.find("seq")) < 4;
+    ctx.self->request(service, caf::infinite, 1).then([done = ctx.done, throws](int) {
+      if (throws)
+        throw std::runtime_error("boom in a response handler");
+      done();
+    });
+  });
+  auto opts = options(2); // two workers, four of them die
+  opts.redeliver_base = std::chrono::milliseconds{10};
+  start(opts);
+  for (int i = 0; i < 5; ++i) {
+    advance_time(std::chrono::milliseconds{100});
+    consume_messages();
+  }
+  CAF_CHECK_EQUAL(metrics->workers_down.load(), 4u);
+  CAF_CHECK_EQUAL(data->acked.size(), 10u);
+  CAF_CHECK_EQUAL(metrics->processed.load(), 10u);
+  CAF_CHECK_NOT_EQUAL(metrics->last_error().find("boom"), std::string::npos);
+  caf::anon_send_exit(service, caf::exit_reason::kill);
+}
+
+CAF_TEST(a forgotten done times out after the default callback timeout) {
+  fill(2);
+  callbacks->add_async([this](const stream_entry& e, async_context) {
+    ran.emplace_back(e.id, 1); // never calls done
+  });
+  auto opts = options(1);
+  opts.max_deliveries = 1;
+  start(opts);
+  CAF_CHECK_EQUAL(opts.callback_timeout, std::chrono::minutes{5});
+  advance_time(std::chrono::minutes{5});
+  consume_messages();
+  advance_time(std::chrono::minutes{5});
+  consume_messages();
+  CAF_CHECK_EQUAL(data->dead.size(), 2u);
+  CAF_CHECK_EQUAL(ran.size(), 2u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
