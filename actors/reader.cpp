@@ -29,7 +29,11 @@ void fail(reader_ptr self, const caf::error& err) {
   if (code_of(err) == sec::no_group)
     st.current = reader_state::phase::setup; // group deleted: create it again
   st.retry_armed = true;
-  self->delayed_send(self, st.retry.next(), retry_atom::value, ++st.retry_epoch);
+  // Redis is up but loading its data (or in a long script): it will serve in
+  // a moment, so ask again soon instead of backing off as from an outage
+  // (that resumed ~4 s after a restart).
+  auto delay = code_of(err) == sec::server_busy ? st.opts.retry_min : st.retry.next();
+  self->delayed_send(self, delay, retry_atom::value, ++st.retry_epoch);
 }
 
 void recovered(reader_ptr self) {
@@ -490,19 +494,28 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
       retry_dead_letters(self);
     },
     [self](claim_atom) { claim(self); },
+    [self](orphan_atom, bool periodic) {
+      scan_orphans(self);
+      if (periodic)
+        self->delayed_send(self, self->state.opts.orphan_check, orphan_atom::value, true);
+    },
     [self](lease_atom) { renew_leases(self); },
     [self](sweep_atom) { sweep_consumers(self); },
     [self](conn_up_atom, int64_t client_id) {
       auto& st = self->state;
       st.conn_client_id = client_id;
       // A read reply lost with the connection leaves its entries pending for
-      // this consumer, delivered to nobody: read the own pending list again.
-      if (st.conn_lost && st.current == reader_state::phase::live) {
-        st.current = reader_state::phase::backlog;
-        st.backlog_cursor = "0";
+      // this consumer, delivered to nobody; a read that timed out can even
+      // run in Redis after this reconnect. Look for such orphans now (first
+      // on the new connection, ahead of any read) and once more shortly.
+      if (st.conn_lost && st.current != reader_state::phase::setup) {
+        scan_orphans(self);
+        self->delayed_send(self, std::chrono::seconds{1}, orphan_atom::value, false);
       }
       st.conn_lost = false;
-      // Redis is back: do not sit out the rest of a backoff delay.
+      // Redis is back: do not sit out the rest of a backoff delay, nor grow
+      // it further if Redis still needs a moment.
+      st.retry.reset();
       if (st.retry_armed) {
         ++st.retry_epoch;
         self->send(self, retry_atom::value, st.retry_epoch);
@@ -528,6 +541,8 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
 } // namespace
 
 bool reader_state::holds(const std::string& id) const {
+  if (in_transit.count(id) > 0)
+    return true;
   for (const auto& s : slots)
     if (s.busy && s.id == id)
       return true;

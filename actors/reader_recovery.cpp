@@ -54,12 +54,14 @@ void dead_letter(reader_ptr self, stream_entry entry, std::string reason) {
                                st.opts.consumer, reason);
   auto item = std::make_shared<dead_item>(dead_item{entry.id, std::move(reason)});
   auto deliveries = entry.deliveries;
+  st.in_transit.insert(entry.id);
   entry = stream_entry{}; // the command holds the fields now
   self->request(st.commands, st.opts.request_timeout, std::move(cmd))
     .then(
       [self, item, deliveries](redis_reply&) {
         auto& st = self->state;
         --st.dead_in_flight;
+        st.in_transit.erase(item->id);
         if (st.dead_retry_backoff.attempts() > 0)
           spdlog::info("consumer {}: dead letters are written to {} again", label(st),
                        st.dead_stream);
@@ -78,6 +80,7 @@ void dead_letter(reader_ptr self, stream_entry entry, std::string reason) {
         // try again after a backoff; its worker and credit are free already.
         auto& st = self->state;
         --st.dead_in_flight;
+        st.in_transit.erase(item->id);
         st.metrics->dead_letter_failures.fetch_add(1, std::memory_order_relaxed);
         if (st.dead_retry_backoff.attempts() == 0 && st.dead_retry.empty())
           spdlog::error("consumer {}: cannot write dead letter for {} to {}; the entry stays "
@@ -101,6 +104,8 @@ void admit_redelivered(reader_ptr self, std::vector<stream_entry> entries) {
   auto first = entries.front().id;
   auto last = entries.back().id;
   auto batch = std::make_shared<std::vector<stream_entry>>(std::move(entries));
+  for (auto& e : *batch)
+    st.in_transit.insert(e.id);
   // Our own pending entries between first and last: the batch plus, at most,
   // the ones we hold right now.
   auto cmd = xpending_range(st.opts.stream, st.opts.group, first, last,
@@ -108,6 +113,8 @@ void admit_redelivered(reader_ptr self, std::vector<stream_entry> entries) {
   auto admit = [self, batch, n](const std::unordered_map<std::string, uint32_t>* counts) {
     auto& st = self->state;
     st.annotating -= n;
+    for (auto& e : *batch)
+      st.in_transit.erase(e.id);
     for (auto& e : *batch) {
       if (counts != nullptr) {
         auto i = counts->find(e.id);
@@ -173,6 +180,7 @@ void redeliver_due(reader_ptr self) {
   for (auto i = st.retries.begin(); i != st.retries.end() && ids.size() < free;) {
     if (i->due <= now) {
       ids.push_back(i->entry.id);
+      st.in_transit.insert(i->entry.id);
       (*known)[i->entry.id] = i->entry.deliveries;
       i = st.retries.erase(i);
     } else {
@@ -192,6 +200,8 @@ void redeliver_due(reader_ptr self) {
         [self, known, n](redis_reply& reply) {
           auto& st = self->state;
           st.reclaiming -= n;
+          for (auto& [id, count] : *known)
+            st.in_transit.erase(id);
           auto entries = parse_claimed_entries(std::move(reply));
           if (!entries) {
             spdlog::warn("consumer {}: {}", label(st), describe(entries.error()));
@@ -213,16 +223,21 @@ void redeliver_due(reader_ptr self) {
           check_done(self);
         },
         [self, known, n](caf::error& err) {
-          // Put them back; they are still pending for us in Redis.
+          // Put them back; they are still pending for us in Redis. (Not a
+          // re-read of the whole own pending list: that would count another
+          // delivery for every entry in a worker.)
           auto& st = self->state;
           st.reclaiming -= n;
           spdlog::debug("consumer {}: redelivery XCLAIM failed: {}", label(st), describe(err));
-          // The entries themselves are gone from memory only if we dropped
-          // them; we kept only ids, so re-read them from our pending list.
-          if (st.current == reader_state::phase::live) {
-            st.current = reader_state::phase::backlog;
-            st.backlog_cursor = "0";
+          auto due = self->clock().now() + st.retry.next();
+          for (auto& [id, count] : *known) {
+            st.in_transit.erase(id);
+            stream_entry e;
+            e.id = id;
+            e.deliveries = count;
+            st.retries.push_back(retry_item{due, std::move(e)});
           }
+          arm_redeliver(self);
           maybe_read(self);
           check_done(self);
         });
@@ -241,6 +256,7 @@ void retry_dead_letters(reader_ptr self) {
   std::vector<std::string> ids;
   for (size_t i = 0; i < n; ++i) {
     ids.push_back(st.dead_retry[i].id);
+    st.in_transit.insert(st.dead_retry[i].id);
     (*reasons)[st.dead_retry[i].id] = std::move(st.dead_retry[i].reason);
   }
   st.dead_retry.erase(st.dead_retry.begin(), st.dead_retry.begin() + static_cast<long>(n));
@@ -252,6 +268,8 @@ void retry_dead_letters(reader_ptr self) {
       [self, reasons, n](redis_reply& reply) {
         auto& st = self->state;
         st.dead_fetching -= static_cast<uint32_t>(n);
+        for (auto& [id, reason] : *reasons)
+          st.in_transit.erase(id);
         auto entries = parse_claimed_entries(std::move(reply));
         if (!entries) {
           spdlog::warn("consumer {}: {}", label(st), describe(entries.error()));
@@ -272,6 +290,8 @@ void retry_dead_letters(reader_ptr self) {
       [self, reasons, n](caf::error& err) {
         auto& st = self->state;
         st.dead_fetching -= static_cast<uint32_t>(n);
+        for (auto& [id, reason] : *reasons)
+          st.in_transit.erase(id);
         spdlog::debug("consumer {}: dead-letter XCLAIM failed: {}", label(st), describe(err));
         for (auto& [id, reason] : *reasons)
           st.dead_retry.push_back(dead_item{id, std::move(reason)});
@@ -289,6 +309,71 @@ void start_recovery_timers(reader_ptr self) {
   if (st.opts.consumer_idle_timeout.count() > 0)
     self->delayed_send(self, std::min<caf::timespan>(st.opts.consumer_idle_timeout, 60s),
                        sweep_atom::value);
+  if (st.opts.orphan_check.count() > 0)
+    self->delayed_send(self, st.opts.orphan_check, orphan_atom::value, true);
+}
+
+namespace {
+
+/// Pages through the own pending list from `start` (inclusive "-", or an
+/// exclusive "(id"), queueing for redelivery every entry nobody holds.
+void scan_orphans_from(reader_ptr self, std::string start) {
+  auto& st = self->state;
+  st.orphan_scan_outstanding = true;
+  auto page = static_cast<uint64_t>(st.slots.size() + st.held() + st.acks.size() + 256);
+  auto claims_before = st.claims_sent;
+  self
+    ->request(st.conn, st.opts.request_timeout,
+              xpending_range(st.opts.stream, st.opts.group, start, "+", page, st.opts.consumer))
+    .then(
+      [self, page, claims_before](redis_reply& reply) {
+        auto& st = self->state;
+        st.orphan_scan_outstanding = false;
+        auto rows = parse_pending_rows(reply);
+        if (!rows) {
+          spdlog::warn("consumer {}: {}", label(st), describe(rows.error()));
+          return;
+        }
+        // An XAUTOCLAIM that ran before the XPENDING and whose reply is still
+        // on its way made entries ours that we cannot see yet: next time.
+        if (st.claim_outstanding || st.claims_sent != claims_before || st.stopping)
+          return;
+        size_t adopted = 0;
+        auto now = self->clock().now();
+        auto last = rows->empty() ? std::string{} : rows->back().id;
+        for (auto& row : *rows) {
+          if (st.holds(row.id))
+            continue;
+          stream_entry e;
+          e.id = std::move(row.id);
+          e.deliveries = row.deliveries;
+          st.retries.push_back(retry_item{now, std::move(e)});
+          ++adopted;
+        }
+        if (adopted > 0) {
+          st.metrics->orphans.fetch_add(adopted, std::memory_order_relaxed);
+          spdlog::warn("consumer {}: {} entries were pending for this consumer but held by "
+                       "nobody (a read whose reply was lost or that ran after its "
+                       "connection closed); redelivering them",
+                       label(st), adopted);
+          redeliver_due(self);
+        }
+        if (rows->size() == page && !last.empty())
+          scan_orphans_from(self, "(" + last);
+      },
+      [self](caf::error& err) {
+        self->state.orphan_scan_outstanding = false;
+        spdlog::debug("consumer {}: orphan scan failed: {}", label(self->state), describe(err));
+      });
+}
+
+} // namespace
+
+void scan_orphans(reader_ptr self) {
+  auto& st = self->state;
+  if (st.stopping || st.orphan_scan_outstanding || st.current == reader_state::phase::setup)
+    return;
+  scan_orphans_from(self, "-");
 }
 
 void claim(reader_ptr self) {
@@ -310,6 +395,7 @@ void claim(reader_ptr self) {
     return;
   }
   st.claim_outstanding = true;
+  ++st.claims_sent;
   st.reserved += credits; // what the claim may return, like a read
   self
     ->request(st.commands, st.opts.request_timeout,

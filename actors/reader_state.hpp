@@ -16,6 +16,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace rill::detail {
@@ -118,6 +119,15 @@ struct reader_state {
   bool claim_pending = false;
   std::string claim_cursor = "0-0";
 
+  /// IDs on their way between Redis and the reader outside a read: being
+  /// annotated with delivery counts, claimed back for a redelivery or a
+  /// dead letter, or in a dead-letter script. Held, for the orphan scan.
+  std::unordered_set<std::string> in_transit;
+  /// XAUTOCLAIMs sent: a scan that overlapped one cannot tell its entries
+  /// from orphans.
+  uint64_t claims_sent = 0;
+  bool orphan_scan_outstanding = false;
+
   bool stopping = false;
   /// Workers going down (node kills take many at once): one line per streak.
   rill::streak worker_deaths;
@@ -172,6 +182,13 @@ void retry_dead_letters(reader_ptr self);
 void start_recovery_timers(reader_ptr self);
 
 void claim(reader_ptr self);
+
+/// Looks for entries pending for this consumer that it does not hold (a read
+/// whose reply was lost, or that ran in Redis after its connection was
+/// closed) and queues them for redelivery. The XPENDING goes on the reader's
+/// own connection, behind the reads before it and ahead of those after it, so
+/// every entry of an answered read is held by the time the reply arrives.
+void scan_orphans(reader_ptr self);
 void renew_leases(reader_ptr self);
 void sweep_consumers(reader_ptr self);
 

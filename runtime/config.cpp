@@ -72,6 +72,8 @@ config::config() {
     .add(consumer.dead_letter_stream, "dead-letter-stream", "default: <stream>:dead")
     .add(consumer.claim_min_idle, "claim-min-idle", "claim entries idle this long (0: off)")
     .add(consumer.claim_interval, "claim-interval", "how often to look for them")
+    .add(consumer.orphan_check, "orphan-check",
+         "how often to look for own pending entries nobody holds (0: after reconnects only)")
     .add(consumer.consumer_idle_timeout, "consumer-idle-timeout",
          "remove consumers idle this long with nothing pending (0: never)")
     .add(consumer.callback_timeout, "callback-timeout", "fail async callbacks after this");

@@ -28,6 +28,8 @@ std::string to_string(sec code) {
       return "no_group";
     case sec::no_permission:
       return "no_permission";
+    case sec::server_busy:
+      return "server_busy";
     case sec::protocol_error:
       return "protocol_error";
     case sec::unexpected_reply:
@@ -103,6 +105,8 @@ caf::error error_from_reply(const std::string& text) {
     return make_error(sec::no_group, text);
   if (starts("NOPERM"))
     return make_error(sec::no_permission, text);
+  if (starts("LOADING") || starts("BUSY ") || starts("MASTERDOWN") || starts("TRYAGAIN"))
+    return make_error(sec::server_busy, text);
   if (starts("WRONGPASS") || starts("NOAUTH") || starts("ERR AUTH")
       || starts("ERR invalid password"))
     return make_error(sec::auth_failed, text);

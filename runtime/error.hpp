@@ -50,6 +50,10 @@ enum class sec : uint8_t {
   callback_timeout,
   /// The component was stopped.
   stopped,
+  // New codes go last: the numbers travel between nodes.
+  /// LOADING / BUSY / MASTERDOWN: Redis is up but cannot serve yet (loading
+  /// its data set, running a long script); worth a retry soon.
+  server_busy,
 };
 
 /// Returns the enumerator name, e.g. "redis_unavailable".

@@ -109,6 +109,10 @@ using dead_retry_atom = caf::atom_constant<caf::atom("deadretry")>;
 /// reader (self): look for entries to claim from other consumers.
 using claim_atom = caf::atom_constant<caf::atom("claim")>;
 
+/// reader (self): `(orphan_atom, bool periodic)` look for own pending entries
+/// nobody holds.
+using orphan_atom = caf::atom_constant<caf::atom("orphan")>;
+
 /// reader (self): renew the leases of entries held for a while.
 using lease_atom = caf::atom_constant<caf::atom("lease")>;
 

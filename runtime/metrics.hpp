@@ -32,6 +32,9 @@ struct consumer_metrics {
   /// Workers that went down (a callback's fault, or their node); those that
   /// died of a fault are replaced at once.
   std::atomic<uint64_t> workers_down{0};
+  /// Own pending entries found held by nobody and redelivered (a read whose
+  /// reply was lost, or that ran in Redis after its connection closed).
+  std::atomic<uint64_t> orphans{0};
   /// Consumers removed from the group for being idle with nothing pending.
   std::atomic<uint64_t> consumers_removed{0};
   /// XACK commands confirmed.

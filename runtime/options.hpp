@@ -85,6 +85,9 @@ struct consumer_options {
   caf::timespan claim_min_idle = 30s;
   /// How often to look for entries to claim.
   caf::timespan claim_interval = 2s;
+  /// How often to look for own pending entries that no worker holds (a read
+  /// that ran in Redis after rill gave up on it); 0: only after reconnects.
+  caf::timespan orphan_check = 10s;
   /// Consumers of the group with nothing pending, idle this long, are removed
   /// (0: never).
   caf::timespan consumer_idle_timeout = 1h;

@@ -85,18 +85,31 @@ redis_command xpending_range(const std::string& stream, const std::string& group
   return make_command({"XPENDING", stream, group, first, last, std::to_string(count), consumer});
 }
 
-caf::expected<std::unordered_map<std::string, uint32_t>>
-parse_delivery_counts(const redis_reply& reply) {
+caf::expected<std::vector<pending_row>> parse_pending_rows(const redis_reply& reply) {
   // [[id, consumer, idle-ms, deliveries], ...]
   if (!reply.is_array())
     return bad("XPENDING reply", reply);
-  std::unordered_map<std::string, uint32_t> result;
+  std::vector<pending_row> result;
+  result.reserve(reply.elements.size());
   for (const auto& row : reply.elements) {
-    if (!row.is_array() || row.elements.size() < 4
+    if (!row.is_array() || row.elements.size() < 4 || !row.elements[0].is_string()
+        || row.elements[2].type != redis_reply::kind::integer
         || row.elements[3].type != redis_reply::kind::integer)
       return bad("XPENDING row", row);
-    result[row.elements[0].str] = static_cast<uint32_t>(row.elements[3].integer);
+    result.push_back(pending_row{row.elements[0].str, row.elements[1].str, row.elements[2].integer,
+                                 static_cast<uint32_t>(row.elements[3].integer)});
   }
+  return result;
+}
+
+caf::expected<std::unordered_map<std::string, uint32_t>>
+parse_delivery_counts(const redis_reply& reply) {
+  auto rows = parse_pending_rows(reply);
+  if (!rows)
+    return rows.error();
+  std::unordered_map<std::string, uint32_t> result;
+  for (auto& row : *rows)
+    result[std::move(row.id)] = row.deliveries;
   return result;
 }
 

@@ -50,6 +50,17 @@ redis_command xpending_range(const std::string& stream, const std::string& group
                              const std::string& first, const std::string& last, uint64_t count,
                              const std::string& consumer);
 
+/// One row of an extended XPENDING reply.
+struct pending_row {
+  std::string id;
+  std::string consumer;
+  int64_t idle_ms = 0;
+  uint32_t deliveries = 0;
+};
+
+/// Parses an extended XPENDING reply.
+caf::expected<std::vector<pending_row>> parse_pending_rows(const redis_reply& reply);
+
 /// Maps ID -> delivery count from an extended XPENDING reply.
 caf::expected<std::unordered_map<std::string, uint32_t>>
 parse_delivery_counts(const redis_reply& reply);

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ namespace rill::testing {
 using push_atom = caf::atom_constant<caf::atom("push")>;
 /// Fails a held read as if the connection had died under it.
 using drop_atom = caf::atom_constant<caf::atom("drop")>;
+/// Runs a held read in "Redis" but loses its reply with the connection: its
+/// entries become pending for the consumer, who never sees them.
+using lose_atom = caf::atom_constant<caf::atom("lose")>;
 
 struct fake_stream {
   std::string name = "s";
@@ -38,11 +42,16 @@ struct fake_stream {
   /// Every entry ever handed out, and Redis' delivery count for it.
   std::map<std::string, stream_entry> known;
   std::map<std::string, uint32_t> deliveries;
+  /// The consumer's pending entries list: handed out, not acked.
+  std::set<std::string> pel;
   /// What XAUTOCLAIM returns next: entries of a dead consumer, and the cursor.
   std::vector<stream_entry> claimable;
   std::string claim_cursor_reply = "0-0";
   /// Dead letters written (EVAL of the dead-letter script): the argv.
   std::vector<std::vector<std::string>> dead;
+  /// While > 0, XGROUP and XREADGROUP answer -LOADING (and count down), as
+  /// Redis does while it loads its data set after a restart.
+  uint32_t loading = 0;
   /// When set, the dead-letter script fails with this error reply (e.g. a
   /// dead-letter key of the wrong type) and writes nothing.
   std::string dead_error;
@@ -89,6 +98,28 @@ struct fake_state {
 inline void hand_out(fake_stream& s, const stream_entry& e) {
   s.known[e.id] = e;
   ++s.deliveries[e.id];
+  s.pel.insert(e.id);
+}
+
+/// Hands out the next `n` fresh entries to nobody: a read that ran in Redis
+/// after its connection was closed (its entries are pending for the consumer).
+inline void strand(fake_stream& s, uint64_t n) {
+  for (uint64_t i = 0; i < n && !s.fresh.empty(); ++i) {
+    hand_out(s, s.fresh.front());
+    s.fresh.pop_front();
+  }
+}
+
+/// Whether `id` lies in the XPENDING range `start` ("-", "(id" or "id") to
+/// `end` ("+" or "id").
+inline bool in_range(const std::string& id, const std::string& start, const std::string& end) {
+  if (start != "-") {
+    bool exclusive = start[0] == '(';
+    auto c = compare_ids(id, exclusive ? start.substr(1) : start);
+    if (c < 0 || (exclusive && c == 0))
+      return false;
+  }
+  return end == "+" || compare_ids(id, end) <= 0;
 }
 
 inline redis_reply take_fresh(fake_stream& s, uint64_t count) {
@@ -125,10 +156,16 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
       auto& s = *self->state.data;
       s.log.push_back(cmd);
       const auto& a = cmd.argv;
+      if (s.loading > 0 && (a[0] == "XGROUP" || a[0] == "XREADGROUP")) {
+        --s.loading;
+        return error_from_reply("LOADING Redis is loading the dataset in memory");
+      }
       if (a[0] == "XGROUP")
         return redis_reply::status("OK");
       if (a[0] == "XACK") {
         s.acked.insert(s.acked.end(), a.begin() + 3, a.end());
+        for (auto i = a.begin() + 3; i != a.end(); ++i)
+          s.pel.erase(*i);
         return redis_reply::number(static_cast<int64_t>(a.size() - 3));
       }
       if (a[0] == "CLIENT" && a[1] == "UNBLOCK") {
@@ -168,8 +205,8 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
         std::vector<stream_entry> out;
         for (size_t i = 5; i < a.size() - (just_id ? 1 : 0); ++i) {
           auto e = s.known.find(a[i]);
-          if (e == s.known.end())
-            continue; // deleted
+          if (e == s.known.end() || s.pel.count(a[i]) == 0)
+            continue; // deleted, or not pending (acked)
           if (!just_id)
             ++s.deliveries[a[i]];
           out.push_back(e->second);
@@ -182,10 +219,11 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
         }
         return entries_reply(s.name, out).elements[0].elements[1];
       }
-      if (a[0] == "XPENDING") {
+      if (a[0] == "XPENDING") { // XPENDING s g start end count consumer
         std::vector<redis_reply> rows;
+        auto count = std::stoull(a[5]);
         for (auto& [id, n] : s.deliveries)
-          if (compare_ids(id, a[3]) >= 0 && compare_ids(id, a[4]) <= 0)
+          if (s.pel.count(id) > 0 && in_range(id, a[3], a[4]) && rows.size() < count)
             rows.push_back(redis_reply::array({redis_reply::string(id), redis_reply::string(a[6]),
                                                redis_reply::number(0), redis_reply::number(n)}));
         return redis_reply::array(rows);
@@ -204,6 +242,7 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
           return error_from_reply(s.dead_error);
         s.dead.push_back(a);
         s.acked.push_back(a[6]); // it XACKs the entry
+        s.pel.erase(a[6]);
         return redis_reply::string("9999-0");
       }
       return redis_reply::error("ERR unknown command in fake");
@@ -217,6 +256,14 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
       for (auto& q : s.queued)
         q.first.deliver(make_error(sec::connection_lost, "dropped by test"));
       s.queued.clear();
+    },
+    [self](lose_atom) {
+      auto& s = *self->state.data;
+      if (s.held) {
+        strand(s, *s.held_count);
+        s.held->deliver(make_error(sec::connection_lost, "reply lost with the connection"));
+        s.held.reset();
+      }
     },
     [self](push_atom) {
       auto& s = *self->state.data;

@@ -138,4 +138,65 @@ CAF_TEST(a forgotten done times out after the default callback timeout) {
   CAF_CHECK_EQUAL(ran.size(), 2u);
 }
 
+CAF_TEST(a read that ran after its connection closed leaves no entry stuck) {
+  callbacks->add(record(1));
+  auto opts = options(4);
+  opts.claim_min_idle = caf::timespan{0}; // no claiming: nobody else would take them
+  start(opts);
+  // A read that timed out on a connection rill closed ran in Redis later:
+  // three entries are pending for this consumer, delivered to nobody.
+  fill(3);
+  strand(*data, 3);
+  advance_time(opts.orphan_check);
+  consume_messages();
+  flush();
+  CAF_CHECK_EQUAL(ran.size(), 3u);
+  CAF_CHECK_EQUAL(metrics->orphans.load(), 3u);
+  CAF_CHECK_EQUAL(data->acked.size(), 3u);
+  CAF_CHECK(data->pel.empty());
+}
+
+CAF_TEST(a reconnect delivers lost entries without counting a delivery of held ones) {
+  fill(2);
+  callbacks->add_async(hold());
+  start(options(4));
+  CAF_REQUIRE_EQUAL(held.size(), 2u); // 1000-0 and 1001-0 in workers
+  // The blocked read runs, but its reply is lost with the connection.
+  fill(2, 2);
+  caf::anon_send(conn, lose_atom::value);
+  caf::anon_send(reader, conn_down_atom::value, make_error(sec::connection_lost));
+  consume_messages();
+  caf::anon_send(reader, conn_up_atom::value, int64_t{43});
+  consume_messages();
+  advance_time(std::chrono::milliseconds{200}); // the read's retry backoff
+  consume_messages();
+  CAF_REQUIRE_EQUAL(held.size(), 4u); // the two lost ones reached workers
+  CAF_CHECK_EQUAL(metrics->orphans.load(), 2u);
+  // Entries in workers were not read again (no `XREADGROUP ... 0`, which
+  // counts a delivery for every entry it returns).
+  CAF_CHECK_EQUAL(data->deliveries["1000-0"], 1u);
+  CAF_CHECK_EQUAL(data->deliveries["1001-0"], 1u);
+  auto reads = data->commands("XREADGROUP");
+  auto own = std::count_if(reads.begin(), reads.end(),
+                           [](const redis_command& cmd) { return cmd.argv.back() == "0"; });
+  CAF_CHECK_EQUAL(own, 1); // the one at start only
+  release_from(0);
+  flush();
+  CAF_CHECK_EQUAL(data->acked.size(), 4u);
+  CAF_CHECK(data->pel.empty());
+}
+
+CAF_TEST(a server still loading its data is asked again soon not backed off) {
+  data->loading = 30; // about 3 s at 100 ms a try
+  fill(5);
+  callbacks->add(record(1));
+  start(options(2));
+  for (int i = 0; i < 40 && data->acked.size() < 5; ++i) {
+    advance_time(std::chrono::milliseconds{100});
+    consume_messages();
+  }
+  CAF_CHECK_EQUAL(data->loading, 0u);
+  CAF_CHECK_EQUAL(data->acked.size(), 5u); // within 4 s; backing off took ~50 s
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -376,7 +376,7 @@ CAF_TEST(after a reconnect the own pending list is read again without duplicates
   CAF_REQUIRE(data->held.has_value());
   // The connection dies under the blocked read; Redis had already assigned
   // entry 5 to this consumer, but the reply never arrived.
-  data->backlog = {make_entry(0), make_entry(1), make_entry(5)};
+  hand_out(*data, make_entry(5));
   caf::anon_send(reader, conn_down_atom::value, make_error(sec::connection_lost));
   caf::anon_send(conn, drop_atom::value);
   consume_messages();
