@@ -66,7 +66,7 @@ struct connection_state {
 using broker_ptr = caf::io::stateful_broker<connection_state>*;
 
 caf::error resolve(connection_state& st) {
-  st.endpoint = st.opts.host + ":" + std::to_string(st.opts.port);
+  st.endpoint = endpoint_text(st.opts.host, st.opts.port);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

@@ -80,7 +80,8 @@ config::config() {
   opt_group{custom_options_, "producer"}
     .add(producer.maxlen, "maxlen", "XADD MAXLEN ~ N (0: no trimming)")
     .add(producer.max_in_flight, "max-in-flight", "XADD requests outstanding")
-    .add(producer.max_queued, "max-queued", "XADD requests queued before backpressure");
+    .add(producer.max_queued, "max-queued", "XADD requests queued before backpressure")
+    .add(producer.max_bytes, "max-bytes", "bytes of entries held (in flight + queued) at most");
   opt_group{custom_options_, "node"}
     .add(listen, "listen", "publish this node's readers on [HOST:]PORT")
     .add(join, "join", "reader node for worker pools without their own join=")
@@ -101,6 +102,23 @@ namespace {
 
 // CAF's CLI parser only takes `--name=value`; the subcommands document
 // `--name value`. Join the two for known options that are not boolean flags.
+bool is_timespan(const caf::config_option* opt) {
+  return opt != nullptr && opt->type_name() == "timespan";
+}
+
+/// The help says "0: off" for several durations, but CAF's parser wants a
+/// unit ("0s"): a plain 0 means zero of any unit.
+void zero_durations(const caf::config_option_set& opts, std::vector<std::string>& args) {
+  for (auto& a : args) {
+    auto eq = a.find('=');
+    if (a.compare(0, 2, "--") != 0 || eq == std::string::npos || a.compare(eq, 2, "=0") != 0
+        || a.size() != eq + 2)
+      continue;
+    if (is_timespan(opts.cli_long_name_lookup(caf::string_view{a}.substr(2, eq - 2))))
+      a += "s";
+  }
+}
+
 std::vector<std::string> join_flag_values(const caf::config_option_set& opts,
                                           std::vector<std::string> args) {
   std::vector<std::string> out;
@@ -165,12 +183,14 @@ caf::error apply_config_file(const std::string& path, const caf::config_option_s
                                              + ": cannot be read (unclosed "
                                                "block or bad syntax)");
   auto apply = [&](const std::string& category, const std::string& key,
-                   const caf::config_value& value) -> caf::error {
+                   caf::config_value value) -> caf::error {
     auto name = category == "global" ? key : category + "." + key;
     auto opt = opts.qualified_name_lookup(category, key);
     if (opt == nullptr)
       return make_error(sec::invalid_config,
                         "config file " + path + ": unknown option '" + name + "'");
+    if (auto i = caf::get_if<caf::config_value::integer>(&value); i && *i == 0 && is_timespan(opt))
+      value = caf::timespan{0}; // "claim-min-idle = 0", as the help says
     if (auto err = opt->check(value))
       return make_error(sec::invalid_config, "config file " + path + ": bad value for '" + name
                                                + "': " + caf::to_string(value));
@@ -203,6 +223,7 @@ caf::error config::load(std::vector<std::string> args) {
     if (a == "--config" || a.rfind("--config=", 0) == 0)
       a.replace(0, 8, "--config-file");
   args = join_flag_values(custom_options_, std::move(args));
+  zero_durations(custom_options_, args);
   std::string file = config_file_path; // caf-application.ini unless given
   bool given = false;
   for (const auto& a : args)
@@ -236,6 +257,8 @@ caf::error config::load(std::vector<std::string> args) {
     return make_error(sec::invalid_config, "log.level: unknown level '" + log_level + "'");
   if (auto err = validate(redis))
     return err;
+  if (auto err = validate(producer))
+    return err;
   if (scheduler_threads > 256)
     return make_error(sec::invalid_config, "scheduler-threads: at most 256");
   auto threads = scheduler_threads != 0
@@ -253,9 +276,11 @@ caf::error parse_address(const std::string& address, std::string& host, uint16_t
   if (h.size() > 2 && h.front() == '[' && h.back() == ']')
     h = h.substr(1, h.size() - 2);
   auto p = address.substr(colon + 1);
-  char* end = nullptr;
-  auto value = std::strtoul(p.c_str(), &end, 10);
-  if (*end != '\0' || value == 0 || value > 65535)
+  // Digits only: strtoul alone takes "+6520" and wraps "-1".
+  if (p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos)
+    return make_error(sec::invalid_config, "--redis: bad port '" + p + "'");
+  auto value = std::strtoul(p.c_str(), nullptr, 10);
+  if (value == 0 || value > 65535)
     return make_error(sec::invalid_config, "--redis: bad port '" + p + "'");
   host = std::move(h);
   port = static_cast<uint16_t>(value);

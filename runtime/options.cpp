@@ -13,6 +13,11 @@ std::string default_consumer_name() {
   return std::string{host} + "-" + std::to_string(getpid());
 }
 
+std::string endpoint_text(const std::string& host, uint16_t port) {
+  auto p = std::to_string(port);
+  return host.find(':') != std::string::npos ? "[" + host + "]:" + p : host + ":" + p;
+}
+
 namespace {
 
 caf::error bad(const std::string& what) {
@@ -21,6 +26,25 @@ caf::error bad(const std::string& what) {
 
 bool positive(caf::timespan x) {
   return x.count() > 0;
+}
+
+/// "0", "$" or a stream ID: "<ms>" or "<ms>-<seq>", digits only.
+bool valid_start_id(const std::string& id) {
+  if (id == "$" || id == "0")
+    return true;
+  auto dash = id.find('-');
+  auto digits = [](const std::string& x) {
+    return !x.empty() && x.size() <= 20 && x.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (dash == std::string::npos)
+    return digits(id);
+  return digits(id.substr(0, dash)) && digits(id.substr(dash + 1));
+}
+
+/// Off (0) or at least `least`: a tiny period turns a timer into a busy loop
+/// (claim-min-idle=1us renewed leases every 333 ns: 34% CPU idle).
+bool off_or_at_least(caf::timespan x, caf::timespan least) {
+  return x.count() == 0 || x >= least;
 }
 
 } // namespace
@@ -61,17 +85,37 @@ caf::error validate(const consumer_options& x) {
   if (x.redeliver_base.count() <= 0 || x.redeliver_cap < x.redeliver_base)
     return bad("consumer.redeliver-base: must be > 0 and <= consumer.redeliver-cap");
   if (x.claim_min_idle.count() < 0 || x.claim_interval.count() <= 0
-      || x.consumer_idle_timeout.count() < 0 || x.callback_timeout.count() < 0)
+      || x.consumer_idle_timeout.count() < 0 || x.callback_timeout.count() < 0
+      || x.orphan_check.count() < 0)
     return bad("consumer.claim-min-idle, claim-interval, consumer-idle-timeout, "
-               "callback-timeout: must be >= 0 (claim-interval > 0)");
-  if (x.start_id.empty())
-    return bad("consumer.start-id: must be an ID, 0 or $");
+               "callback-timeout, orphan-check: must be >= 0 (claim-interval > 0)");
+  if (!off_or_at_least(x.claim_min_idle, 100ms))
+    return bad("consumer.claim-min-idle: 0 (off) or at least 100ms");
+  if (x.claim_interval < 10ms)
+    return bad("consumer.claim-interval: at least 10ms");
+  if (!off_or_at_least(x.orphan_check, 100ms))
+    return bad("consumer.orphan-check: 0 (after reconnects only) or at least 100ms");
+  if (!off_or_at_least(x.consumer_idle_timeout, 1s))
+    return bad("consumer.consumer-idle-timeout: 0 (never) or at least 1s");
+  if (!off_or_at_least(x.callback_timeout, 1ms))
+    return bad("consumer.callback-timeout: 0 (no limit) or at least 1ms");
+  if (x.retry_min.count() <= 0 || x.retry_max < x.retry_min)
+    return bad("consumer.retry-min: must be > 0 and <= retry-max");
+  if (!valid_start_id(x.start_id))
+    return bad("consumer.start-id: must be 0, $ or a stream ID like 1700000000000-0, got '"
+               + x.start_id + "'");
+  auto dead = x.dead_letter_stream.empty() ? x.stream + ":dead" : x.dead_letter_stream;
+  if (dead == x.stream)
+    return bad("consumer.dead-letter-stream: must not be the stream itself (each dead letter "
+               "would be read and dead-lettered again)");
   return caf::none;
 }
 
 caf::error validate(const producer_options& x) {
   if (x.max_in_flight == 0)
     return bad("producer.max-in-flight: must be >= 1");
+  if (x.max_bytes < 1024)
+    return bad("producer.max-bytes: must be >= 1024");
   return caf::none;
 }
 

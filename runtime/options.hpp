@@ -107,7 +107,14 @@ struct producer_options {
   uint32_t max_in_flight = 16;
   /// Further requests waiting in the producer; beyond this, `sec::backpressure`.
   uint32_t max_queued = 256;
+  /// Bytes of field names and values the producer holds (outstanding and
+  /// queued); beyond this, `sec::backpressure`. A single request larger than
+  /// this still goes, alone.
+  uint64_t max_bytes = 64 << 20;
 };
+
+/// "host:port", or "[v6::address]:port" for IPv6 literals.
+std::string endpoint_text(const std::string& host, uint16_t port);
 
 /// Returns "<hostname>-<pid>", the default consumer name.
 std::string default_consumer_name();

@@ -22,6 +22,21 @@ for args in "consume --rounds 0" "latency --seconds 0" "nodes --max-in-flight 0"
   check "bench $args exits 2" test "$rc" -eq 2
   check "bench $args prints one line" test "$(wc -l <"$dir/err")" -eq 1
 done
+for args in "--consumer.start-id=abc" "--consumer.dead-letter-stream=s" \
+  "--consumer.claim-min-idle=1us" "--consumer.claim-interval=1us" "--producer.max-in-flight=0" \
+  "--redis 127.0.0.1:+6520" "--redis 127.0.0.1:-1"; do
+  # shellcheck disable=SC2086
+  timeout 20 "$rill" consume --redis "$addr" --stream s --group g --count 1 $args \
+    >"$dir/out" 2>"$dir/err"; rc=$?
+  check "consume $args exits 2" test "$rc" -eq 2
+  check "consume $args prints one line" test "$(wc -l <"$dir/err")" -eq 1
+done
+timeout 20 "$rill" produce --redis "$addr" --stream s --count 1 --producer.max-in-flight=0 \
+  >"$dir/out" 2>"$dir/err"; rc=$?
+check "produce --producer.max-in-flight=0 exits 2" test "$rc" -eq 2
+timeout 5 "$rill" consume --redis "[::1]:1" --stream s --group g --count 1 \
+  --redis.connect-timeout=100ms >"$dir/out" 2>"$dir/err"
+check "an IPv6 address is printed in brackets" grep -q '\[::1\]:1' "$dir/err"
 "$rill" --help >"$dir/out" 2>&1; rc=$?
 check "--help exits 0" test "$rc" -eq 0
 
@@ -42,6 +57,13 @@ check "consume checksum equals produce checksum" grep -q "$want}" <<<"$last"
 check "record has every seq once" test "$(sort -n "$dir/seqs" | uniq | wc -l)" -eq $n
 check "record has no duplicates" test "$(wc -l <"$dir/seqs")" -eq $n
 check "nothing pending" test "$(rcli XPENDING s g | head -n 1)" -eq 0
+
+# "0: off" as the help says: a plain 0 for a duration, as flag and in a file
+printf 'consumer {\n  consumer-idle-timeout = 0\n}\n' >"$dir/zero.conf"
+timeout 60 "$rill" consume --redis "$addr" --stream s --group zero --count 100 --config "$dir/zero.conf" \
+  --consumer.claim-min-idle=0 --consumer.callback-timeout=0 --consumer.orphan-check=0 \
+  >"$dir/zero.out" 2>"$dir/err"
+check "durations of plain 0 are accepted" grep -q '"processed":100,' "$dir/zero.out"
 
 "$rill" consume --redis "$addr" --stream s --group latency --count 100 --measure-latency \
   >"$dir/latency.out" 2>/dev/null
