@@ -236,8 +236,9 @@ void flush(reader_ptr self) {
       [self, ids, settle](redis_reply&) {
         auto& st = self->state;
         settle();
-        if (st.ack_retry.attempts() > 0)
-          spdlog::info("consumer {}: XACK works again", label(st));
+        if (st.ack_failures.open())
+          spdlog::info("consumer {}: XACK works again ({} attempts had failed)", label(st),
+                       st.ack_failures.close());
         st.ack_retry.reset();
         st.metrics->acked.fetch_add(ids->size(), std::memory_order_relaxed);
         st.metrics->ack_batches.fetch_add(1, std::memory_order_relaxed);
@@ -248,9 +249,11 @@ void flush(reader_ptr self) {
         // be processed again after a restart.
         auto& st = self->state;
         settle();
-        if (st.ack_retry.attempts() == 0)
-          spdlog::warn("consumer {}: XACK of {} IDs failed, retrying: {}", label(st), ids->size(),
-                       describe(err));
+        st.metrics->ack_failures.fetch_add(1, std::memory_order_relaxed);
+        if (st.ack_failures.hit())
+          spdlog::warn("consumer {}: XACK of {} IDs failed, retrying (one line until it works "
+                       "again): {}",
+                       label(st), ids->size(), describe(err));
         else
           spdlog::debug("consumer {}: XACK of {} IDs failed again: {}", label(st), ids->size(),
                         describe(err));
@@ -529,9 +532,19 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
     [self](streak_atom) { close_worker_streak(self); },
     [self](deadline_atom) {
       auto& st = self->state;
-      spdlog::warn("consumer {}: stop deadline reached with {} entries in flight; "
-                   "they stay pending and are delivered again",
-                   label(st), st.busy);
+      auto unflushed = st.acks.size();
+      for (const auto& ids : st.unconfirmed)
+        unflushed += ids->size();
+      st.metrics->unflushed_acks.store(unflushed);
+      if (unflushed > 0)
+        spdlog::error("consumer {}: stop deadline reached: {} acks of processed entries could "
+                      "not be flushed (XACK failed), {} entries still in workers; all of them "
+                      "stay pending and are delivered again",
+                      label(st), unflushed, st.busy);
+      else
+        spdlog::warn("consumer {}: stop deadline reached with {} entries in workers; "
+                     "they stay pending and are delivered again",
+                     label(st), st.busy);
       flush(self);
       self->quit();
     },

@@ -131,6 +131,8 @@ struct reader_state {
   bool stopping = false;
   /// Workers going down (node kills take many at once): one line per streak.
   rill::streak worker_deaths;
+  /// Failed XACKs until one works again.
+  rill::streak ack_failures;
 
   /// Entries held outside workers (a dead letter waiting for another try
   /// holds no credit).

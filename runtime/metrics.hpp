@@ -39,6 +39,12 @@ struct consumer_metrics {
   std::atomic<uint64_t> consumers_removed{0};
   /// XACK commands confirmed.
   std::atomic<uint64_t> ack_batches{0};
+  /// XACK commands that failed (retried with backoff).
+  std::atomic<uint64_t> ack_failures{0};
+  /// Acks of processed entries the reader could not flush before it quit
+  /// (their entries stay pending and are delivered again): a stop while
+  /// Redis was down. `runtime::run` then returns 3.
+  std::atomic<uint64_t> unflushed_acks{0};
   /// IDs confirmed by XACK replies.
   std::atomic<uint64_t> acked{0};
   /// Pending IDs whose entry was deleted from the stream (acked, never delivered).

@@ -140,6 +140,13 @@ bool runtime::await_consumers(caf::timespan timeout) {
   }
 }
 
+uint64_t runtime::unflushed_acks() const {
+  uint64_t n = 0;
+  for (auto& c : consumers_)
+    n += c->metrics_->unflushed_acks.load();
+  return n;
+}
+
 bool runtime::consumers_finished() const {
   if (consumers_.empty())
     return false;
@@ -163,7 +170,7 @@ int runtime::run(const std::function<bool()>& done, const std::function<void()>&
   for (;;) {
     if (interrupted_ ? (consumers_finished() || consumers_.empty()) && remote_pools_drained()
                      : (done ? done() : consumers_finished()))
-      return 0;
+      return unflushed_acks() > 0 ? exit_unflushed_acks : 0;
     auto sig = sigtimedwait(&set, nullptr, &wait);
     if (sig > 0) {
       if (interrupted_) {

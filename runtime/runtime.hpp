@@ -29,6 +29,9 @@ namespace rill {
 ///     return rt.run();                   // until done or SIGINT/SIGTERM
 class runtime {
 public:
+  /// What `run` returns when acks could not be flushed at the end.
+  static constexpr int exit_unflushed_acks = 3;
+
   /// Starts the actor system and the shared connection. `cfg` must outlive
   /// the runtime. SIGINT and SIGTERM are blocked in all threads; `run` takes
   /// them.
@@ -50,13 +53,18 @@ public:
   /// Blocks until `done()` is true (default: every consumer has finished,
   /// i.e. reached its `limit`) or SIGINT / SIGTERM arrived; a signal stops the
   /// consumers gracefully and returns once they finished and the remote worker
-  /// pools drained. Calls `on_tick` every `tick`. Returns 0, or 130 if a
-  /// second signal cut the stop short.
+  /// pools drained. Calls `on_tick` every `tick`. Returns 0;
+  /// `exit_unflushed_acks` (3) if acks of processed entries could not be
+  /// flushed before the consumers quit (Redis down at the stop: those entries
+  /// are delivered again); or 130 if a second signal cut the stop short.
   int run(const std::function<bool()>& done = {}, const std::function<void()>& on_tick = {},
           caf::timespan tick = std::chrono::milliseconds{200});
 
   /// True once a SIGINT / SIGTERM was taken by `run`.
   bool interrupted() const noexcept { return interrupted_; }
+
+  /// Acks the finished consumers could not flush (see `run`).
+  uint64_t unflushed_acks() const;
 
   /// True if every consumer has finished (false without consumers).
   bool consumers_finished() const;

@@ -49,6 +49,8 @@ struct fake_stream {
   std::string claim_cursor_reply = "0-0";
   /// Dead letters written (EVAL of the dead-letter script): the argv.
   std::vector<std::vector<std::string>> dead;
+  /// While > 0, XACK fails (as with Redis unreachable) and counts down.
+  uint32_t xack_failures = 0;
   /// While > 0, XGROUP and XREADGROUP answer -LOADING (and count down), as
   /// Redis does while it loads its data set after a restart.
   uint32_t loading = 0;
@@ -162,6 +164,10 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
       }
       if (a[0] == "XGROUP")
         return redis_reply::status("OK");
+      if (a[0] == "XACK" && s.xack_failures > 0) {
+        --s.xack_failures;
+        return make_error(sec::redis_unavailable, "redis is unavailable (test)");
+      }
       if (a[0] == "XACK") {
         s.acked.insert(s.acked.end(), a.begin() + 3, a.end());
         for (auto i = a.begin() + 3; i != a.end(); ++i)

@@ -3,6 +3,9 @@
 // workers (one test per defect, named after what must hold now).
 #include "reader_fixture.hpp"
 
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <set>
 
 using namespace rill;
@@ -39,6 +42,27 @@ caf::behavior answering(caf::event_based_actor*) {
     return x;
   }};
 }
+
+/// Captures what rill logs while it lives (the default logger).
+struct log_capture {
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink
+    = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(10000);
+  std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
+
+  log_capture() { spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink)); }
+  ~log_capture() { spdlog::set_default_logger(previous); }
+
+  /// Lines of `level` or above that contain `text`.
+  size_t count(const std::string& text, spdlog::level::level_enum level) const {
+    size_t n = 0;
+    for (const auto& msg : sink->last_raw())
+      if (msg.level >= level
+          && std::string_view{msg.payload.data(), msg.payload.size()}.find(text)
+               != std::string_view::npos)
+        ++n;
+    return n;
+  }
+};
 
 } // namespace
 
@@ -197,6 +221,39 @@ CAF_TEST(a server still loading its data is asked again soon not backed off) {
   }
   CAF_CHECK_EQUAL(data->loading, 0u);
   CAF_CHECK_EQUAL(data->acked.size(), 5u); // within 4 s; backing off took ~50 s
+}
+
+CAF_TEST(failing acks are one warning per streak and counted when the stop gives up) {
+  log_capture logs;
+  fill(8);
+  callbacks->add(record(1));
+  auto opts = options(4);
+  opts.ack_batch = 2; // four XACKs fail at once, then their retries
+  opts.retry_max = std::chrono::milliseconds{500};
+  data->xack_failures = 12;
+  start(opts);
+  for (int i = 0; i < 20; ++i) {
+    advance_time(std::chrono::milliseconds{500});
+    consume_messages();
+  }
+  CAF_CHECK_EQUAL(data->xack_failures, 0u);
+  CAF_CHECK_EQUAL(data->acked.size(), 8u);
+  CAF_CHECK_EQUAL(metrics->ack_failures.load(), 12u);
+  CAF_CHECK_EQUAL(logs.count("XACK of", spdlog::level::warn), 1u);
+  CAF_CHECK_EQUAL(logs.count("XACK works again (12 attempts", spdlog::level::info), 1u);
+  // Redis goes away for good, then the stop: the deadline counts the acks
+  // it could not flush.
+  data->xack_failures = 1000;
+  fill(3, 8);
+  push();
+  CAF_CHECK_EQUAL(ran.size(), 11u);
+  caf::anon_send(reader, stop_atom::value);
+  consume_messages();
+  advance_time(opts.stop_timeout);
+  consume_messages();
+  CAF_CHECK_EQUAL(metrics->unflushed_acks.load(), 3u);
+  CAF_CHECK_EQUAL(
+    logs.count("3 acks of processed entries could not be flushed", spdlog::level::err), 1u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
