@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -67,12 +68,17 @@ void try_join(runtime& rt, remote_pool& p, const config& cfg, link_security secu
 
 int run_node(config& cfg, const callback_registry& callbacks,
              const std::function<void(runtime&)>& on_exit) {
-  auto security = node_security(cfg);
-  if (!security)
-    return config_error(describe(security.error()));
   auto roles = parse_node_roles(cfg);
   if (!roles)
     return config_error(describe(roles.error()));
+  // Only links between nodes need TLS or an explicit --plain; a node whose
+  // roles are all local has none.
+  bool links = !roles->listen.empty()
+               || std::any_of(roles->pools.begin(), roles->pools.end(),
+                              [](const pool_role& p) { return !p.join.empty(); });
+  auto security = links ? node_security(cfg) : caf::expected<link_security>{link_security::plain};
+  if (!security)
+    return config_error(describe(security.error()));
   std::string bind;
   uint16_t listen_port = 0;
   if (!roles->listen.empty()) {

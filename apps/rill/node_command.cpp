@@ -1,9 +1,11 @@
 #include "apps/rill/commands.hpp"
+#include "apps/rill/json_line.hpp"
 #include "apps/rill/seq_callbacks.hpp"
 #include "runtime/node_main.hpp"
 #include "runtime/runtime.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace rill::cli {
@@ -19,18 +21,24 @@ int node_command(config& cfg) {
     // One JSON line per reader (what its workers, local or remote, acked) ...
     for (const auto& c : rt.consumers()) {
       const auto& m = c->metrics();
-      auto seconds = std::max(1e-9, (m.finished_ns - m.first_delivery_ns) / 1e9);
-      std::printf("{\"impl\":\"rill\",\"role\":\"reader\",\"stream\":\"%s\",\"group\":\"%s\","
-                  "\"processed\":%llu,\"seconds\":%.3f,\"msgs_per_s\":%.0f}\n",
-                  c->options().stream.c_str(), c->options().group.c_str(),
-                  static_cast<unsigned long long>(m.processed.load()), seconds,
-                  m.processed / seconds);
+      auto seconds = m.first_delivery_ns == 0 || m.finished_ns == 0
+                       ? 0.0
+                       : (m.finished_ns - m.first_delivery_ns) / 1e9;
+      nlohmann::ordered_json line{{"impl", "rill"}, {"role", "reader"}};
+      put_bytes(line, "stream", c->options().stream);
+      put_bytes(line, "group", c->options().group);
+      line["processed"] = m.processed.load();
+      line["seconds"] = std::round(seconds * 1000) / 1000;
+      line["msgs_per_s"] = seconds > 0 ? std::round(m.processed / seconds) : 0.0;
+      std::puts(json_line(line).c_str());
     }
     // ... and one for what this node's callbacks processed.
-    std::printf("{\"impl\":\"rill\",\"role\":\"workers\",\"processed\":%llu,\"checksum\":%llu%s}\n",
-                static_cast<unsigned long long>(tally.processed.load()),
-                static_cast<unsigned long long>(tally.checksum.load()),
-                tally.latency_json().c_str());
+    nlohmann::ordered_json line{{"impl", "rill"},
+                                {"role", "workers"},
+                                {"processed", tally.processed.load()},
+                                {"checksum", tally.checksum.load()}};
+    tally.add_latency(line);
+    std::puts(json_line(line).c_str());
     std::fflush(stdout);
   });
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -23,18 +24,39 @@ std::string seq_tally::open_record(const std::string& path) {
   return record_fd < 0 ? "--record " + path + ": " + std::strerror(errno) : std::string{};
 }
 
-std::string seq_tally::latency_json() {
-  auto n = std::min(latency_count.load(), latencies.size());
+namespace {
+
+/// p50 and p99 of the recorded latencies (empty if none).
+std::vector<double> percentiles(seq_tally& tally) {
+  auto n = std::min(tally.latency_count.load(), tally.latencies.size());
   if (n == 0)
     return {};
-  std::vector<double> sorted(latencies.begin(), latencies.begin() + static_cast<long>(n));
+  std::vector<double> sorted(tally.latencies.begin(),
+                             tally.latencies.begin() + static_cast<long>(n));
   std::sort(sorted.begin(), sorted.end());
   auto at = [&](double p) {
     return sorted[static_cast<size_t>(p / 100.0 * (n - 1))];
   };
+  return {at(50), at(99)};
+}
+
+} // namespace
+
+std::string seq_tally::latency_json() {
+  auto p = percentiles(*this);
+  if (p.empty())
+    return {};
   char buf[96];
-  std::snprintf(buf, sizeof(buf), ",\"p50_us\":%.0f,\"p99_us\":%.0f", at(50), at(99));
+  std::snprintf(buf, sizeof(buf), ",\"p50_us\":%.0f,\"p99_us\":%.0f", p[0], p[1]);
   return buf;
+}
+
+void seq_tally::add_latency(nlohmann::ordered_json& line) {
+  auto p = percentiles(*this);
+  if (p.empty())
+    return;
+  line["p50_us"] = std::round(p[0]);
+  line["p99_us"] = std::round(p[1]);
 }
 
 void register_seq_callbacks(callback_registry& list, const config& cfg, seq_tally& tally) {

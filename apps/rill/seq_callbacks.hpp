@@ -1,5 +1,7 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "runtime/callback_registry.hpp"
 #include "runtime/callbacks.hpp"
 #include "runtime/config.hpp"
@@ -23,6 +25,9 @@ struct seq_tally {
 
   /// `,"p50_us":..,"p99_us":..` when latencies were measured, else "".
   std::string latency_json();
+
+  /// The same as fields of a JSON line.
+  void add_latency(nlohmann::ordered_json& line);
 
   ~seq_tally();
   /// Opens `path` for --record; returns an error text or "".

@@ -137,4 +137,27 @@ check "2 malformed orders from the remote workers dead-lettered" test "$(rcli XL
 kill -TERM "$app2" && wait "$app2"
 check "the app node stops on SIGTERM with 0" test $? -eq 0
 check "nothing pending on more" test "$(pending more index)" -eq 0
+# -- local roles only: no --plain, no TLS; names that are not plain text ------------
+weird='q"x\y'
+printf '[redis]\nport = %s\n[node]\nreaders = ["stream=%s group=g", "stream=\xffbin group=g"]\nworkers = ["stream=%s group=g workers=2 callbacks=seq", "stream=\xffbin group=g workers=2 callbacks=seq"]\n' \
+  "$port" 'q\"x\\y' 'q\"x\\y' >"$dir/local.ini"
+produce "$weird" 100
+produce $'\xffbin' 100
+timeout 60 "$rill" node --config "$dir/local.ini" --count 100 >"$dir/local.json" 2>"$dir/local.log"
+check "a node with local roles only needs neither TLS nor --plain" test $? -eq 0
+check "its JSON lines are valid JSON" python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+names = {l.get("stream"): l for l in lines if l["role"] == "reader"}
+assert names["q\"x\\y"]["processed"] == 100, names
+bad = [l for l in lines if l.get("stream_base64") == "/2Jpbg=="]
+assert len(bad) == 1 and bad[0]["processed"] == 100, lines
+' "$dir/local.json"
+printf '[redis]\nport = %s\n[node]\nreaders = ["stream=idle group=g"]\nworkers = ["stream=idle group=g workers=1 callbacks=seq"]\n' "$port" >"$dir/idle.ini"
+"$rill" node --config "$dir/idle.ini" >"$dir/idle.json" 2>/dev/null &
+idle=$!
+sleep 1
+kill -TERM "$idle" && wait "$idle"
+check "a reader that processed nothing reports 0 seconds" grep -q '"processed":0,"seconds":0' "$dir/idle.json"
+
 finish

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace rill::cli {
+
+/// Sets `j[key]` to `bytes`. Stream, group and consumer names are byte
+/// strings: where they are not valid UTF-8, the text has U+FFFD in place of
+/// the bad bytes and `j[key + "_base64"]` holds the exact bytes.
+void put_bytes(nlohmann::ordered_json& j, const std::string& key, const std::string& bytes);
+
+/// One line of JSON (never throws on bad UTF-8: it is replaced).
+std::string json_line(const nlohmann::ordered_json& j);
+
+/// Base64 (RFC 4648, with padding).
+std::string base64(const std::string& bytes);
+
+} // namespace rill::cli
