@@ -2,6 +2,7 @@
 
 #include "runtime/error.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/secrets.hpp"
 
 #include <caf/config_option_set.hpp>
 #include <caf/config_value.hpp>
@@ -13,6 +14,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -155,9 +158,9 @@ caf::error reject_unknown_keys(const caf::config_option_set& opts, const caf::se
   return caf::none;
 }
 
-/// Whether the file has any line besides blanks and comments.
-bool has_settings(const std::string& path) {
-  std::ifstream in{path};
+/// Whether the text has any line besides blanks and comments.
+bool has_settings(const std::string& text) {
+  std::istringstream in{text};
   std::string line;
   while (std::getline(in, line)) {
     auto first = line.find_first_not_of(" \t\r");
@@ -173,12 +176,18 @@ bool has_settings(const std::string& path) {
 /// effect at all. rill reads the file itself first, in either form, and
 /// applies each setting; CAF then parses only the flags, which win.
 caf::error apply_config_file(const std::string& path, const caf::config_option_set& opts,
-                             caf::settings& content) {
-  auto file = caf::actor_system_config::parse_config_file(path.c_str());
+                             caf::settings& content, std::optional<std::string>& password) {
+  std::ifstream in{path, std::ios::binary};
+  std::string text{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+  if (!in.good() && !in.eof())
+    return make_error(sec::invalid_config, "config file " + path + ": cannot be read");
+  password = take_password_line(text); // CAF never sees it
+  std::istringstream source{text};
+  auto file = caf::actor_system_config::parse_config(source);
   if (!file)
     return make_error(sec::invalid_config,
                       "config file " + path + ": " + caf::to_string(file.error()));
-  if (file->empty() && has_settings(path)) // e.g. a block left open: CAF returns nothing
+  if (file->empty() && has_settings(text)) // e.g. a block left open: CAF returns nothing
     return make_error(sec::invalid_config, "config file " + path
                                              + ": cannot be read (unclosed "
                                                "block or bad syntax)");
@@ -231,9 +240,21 @@ caf::error config::load(std::vector<std::string> args) {
       file = a.substr(14);
       given = true;
     }
+  // Secrets: flag, then environment, then file; read raw, never echoed.
+  auto password = take_flag(args, "redis.password");
+  auto user_given = std::any_of(args.begin(), args.end(), [](const std::string& a) {
+    return a.rfind("--redis.user=", 0) == 0;
+  });
+  std::optional<std::string> file_password;
   if (given || ::access(file.c_str(), F_OK) == 0)
-    if (auto err = apply_config_file(file, custom_options_, content))
+    if (auto err = apply_config_file(file, custom_options_, content, file_password))
       return err;
+  if (!password)
+    password = from_env("RILL_REDIS_PASSWORD");
+  if (!password)
+    password = file_password;
+  if (password)
+    redis.password = *password;
   std::istringstream no_file; // read above: CAF parses the flags only
   if (auto err = parse(std::move(args), no_file)) {
     auto text = caf::to_string(err);
@@ -246,6 +267,8 @@ caf::error config::load(std::vector<std::string> args) {
   }
   if (!remainder.empty())
     return make_error(sec::invalid_config, "unexpected argument '" + remainder.front() + "'");
+  if (auto env_user = from_env("RILL_REDIS_USER"); env_user && !user_given)
+    redis.user = *env_user;
   if (cli_helptext_printed)
     return caf::none;
   if (auto err = reject_unknown_keys(custom_options_, content))
@@ -266,6 +289,15 @@ caf::error config::load(std::vector<std::string> args) {
                    : std::max<uint64_t>(1, std::thread::hardware_concurrency());
   set("scheduler.max-threads", static_cast<size_t>(threads));
   return caf::none;
+}
+
+caf::settings config::dump_content() const {
+  auto result = actor_system_config::dump_content();
+  if (!redis.password.empty())
+    caf::put(result, "redis.password", std::string{"<redacted>"});
+  if (!openssl_passphrase.empty())
+    caf::put(result, "openssl.passphrase", std::string{"<redacted>"});
+  return result;
 }
 
 caf::error parse_address(const std::string& address, std::string& host, uint16_t& port) {

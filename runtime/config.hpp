@@ -74,6 +74,9 @@ public:
   /// the offending option.
   caf::error load(std::vector<std::string> args);
 
+  /// CAF's `--dump-config`, with redis.password redacted.
+  caf::settings dump_content() const override;
+
   /// True if `--help` was given (the help text was printed).
   bool help_printed() const noexcept { return cli_helptext_printed; }
 };

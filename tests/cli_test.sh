@@ -101,4 +101,38 @@ node_processes() { # of this binary against this server (from /proc: no procps n
 }
 check "bench nodes leaves no node processes" test "$(node_processes)" -eq 0
 
+# -- secrets: read raw (quotes kept), never echoed; flag, then environment, then file --
+secret='s3c"r\et'
+rcli ACL SETUSER app on ">$secret" '~*' '&*' '+@all' >/dev/null
+ok_consume() { # extra args...: consumes 1 entry of stream 'once' as ACL user app
+  timeout 20 "$rill" consume --redis "$addr" --stream once --group "g$RANDOM" --count 1 \
+    --redis.connect-timeout=500ms "$@" >"$dir/sec.out" 2>"$dir/sec.err"
+}
+rcli ACL SETUSER app2 on '>"quoted"' '~*' '&*' '+@all' >/dev/null
+rcli XADD once '*' seq 0 >/dev/null
+rcli ACL SETUSER default off >/dev/null # from here on only app gets in
+ok_consume --redis.user=app "--redis.password=$secret"
+check "a password with a quote and a backslash works as given" grep -q '"processed":1,' "$dir/sec.out"
+ok_consume --redis.user=app2 '--redis.password="quoted"'
+check "quotes around a password are kept" grep -q '"processed":1,' "$dir/sec.out"
+RILL_REDIS_USER=app RILL_REDIS_PASSWORD=$secret ok_consume
+check "RILL_REDIS_USER / RILL_REDIS_PASSWORD work" grep -q '"processed":1,' "$dir/sec.out"
+printf '[redis]\nuser = "app"\npassword = "s3c\\"r\\\\et"\n' >"$dir/secret.ini"
+ok_consume --config "$dir/secret.ini"
+check "a quoted password in a config file works" grep -q '"processed":1,' "$dir/sec.out"
+printf '[redis]\nuser = "app"\npassword = wrong"one\n' >"$dir/wrong.ini"
+RILL_REDIS_PASSWORD=$secret ok_consume --config "$dir/wrong.ini"
+check "the environment wins over the file" grep -q '"processed":1,' "$dir/sec.out"
+RILL_REDIS_PASSWORD=wrong ok_consume --config "$dir/wrong.ini" --redis.password "$secret"
+check "the flag wins over the environment" grep -q '"processed":1,' "$dir/sec.out"
+timeout 10 "$rill" consume --redis "$addr" --stream once --group g --count 1 --redis.user=app \
+  '--redis.password="x' --redis.connect-timeout=300ms --consumer.bogus=1 >/dev/null 2>"$dir/err"
+check "a password is not echoed with a bad option" test "$(grep -c '"x' "$dir/err")" -eq 0
+timeout 10 "$rill" consume --config "$dir/wrong.ini" --dump-config >"$dir/dump" 2>&1
+check "--dump-config redacts the password" test "$(grep -c 'wrong"one' "$dir/dump")" -eq 0
+check "--dump-config shows it is set" grep -q 'redacted' "$dir/dump"
+timeout 10 "$rill" consume --redis "$addr" --stream once --group g --count 1 --redis.user=app \
+  --redis.password=not-it --redis.connect-timeout=300ms >/dev/null 2>"$dir/err"
+check "a rejected password is not logged" test "$(grep -c 'not-it' "$dir/err")" -eq 0
+
 finish
