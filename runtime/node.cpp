@@ -5,6 +5,7 @@
 #include "runtime/error.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/runtime.hpp"
+#include "runtime/tls_files.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
@@ -61,8 +62,12 @@ caf::expected<link_security> node_security(const config& cfg) {
                                            "openssl.certificate, openssl.key and openssl.cafile");
   if (all && cfg.plain)
     return make_error(sec::invalid_config, "--plain and openssl.* contradict each other");
-  if (all)
+  if (all) {
+    if (auto err = check_tls_files(cfg.openssl_certificate, cfg.openssl_key, cfg.openssl_cafile,
+                                   cfg.openssl_passphrase))
+      return err;
     return link_security::tls;
+  }
   if (cfg.plain)
     return link_security::plain;
   return make_error(sec::invalid_config,
