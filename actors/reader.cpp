@@ -46,8 +46,12 @@ void recovered(reader_ptr self) {
   st.retry.reset();
 }
 
-void setup(reader_ptr self) {
+} // namespace
+
+void setup_group(reader_ptr self) {
   auto& st = self->state;
+  if (!st.name_leased || st.setup_outstanding)
+    return;
   st.setup_outstanding = true;
   auto cmd = make_command(
     {"XGROUP", "CREATE", st.opts.stream, st.opts.group, st.opts.start_id, "MKSTREAM"});
@@ -74,6 +78,8 @@ void setup(reader_ptr self) {
         check_done(self);
       });
 }
+
+namespace {
 
 void dispatch(reader_ptr self, stream_entry&& entry) {
   auto& st = self->state;
@@ -438,8 +444,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
     m->finished_ns = steady_ns();
     m->finished = true;
   });
-  setup(self);
-  start_recovery_timers(self);
+  start_recovery_timers(self); // the group is set up once the name is leased (conn_up)
   self->set_down_handler([self](const caf::down_msg& msg) { on_worker_down(self, msg); });
   return {
     [self](credit_atom) { add_worker(self, caf::actor{}); },
@@ -483,7 +488,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
         check_done(self);
       } else if (st.current == reader_state::phase::setup) {
         if (!st.setup_outstanding && st.reads_outstanding == 0)
-          setup(self);
+          setup_group(self);
       } else {
         maybe_read(self);
       }
@@ -507,6 +512,14 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
     [self](conn_up_atom, int64_t client_id) {
       auto& st = self->state;
       st.conn_client_id = client_id;
+      // The name lease names this connection: take it now (then the group
+      // is set up), or renew it with the new connection's id.
+      if (!st.name_claim_started) {
+        st.name_claim_started = true;
+        claim_name_lease(self);
+      } else if (st.name_leased) {
+        claim_name_lease(self);
+      }
       // A read reply lost with the connection leaves its entries pending for
       // this consumer, delivered to nobody; a read that timed out can even
       // run in Redis after this reconnect. Look for such orphans now (first
@@ -524,11 +537,16 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
         self->send(self, retry_atom::value, st.retry_epoch);
       }
     },
-    [self](conn_down_atom, caf::error&) {
+    [self](conn_down_atom, caf::error& err) {
+      // The connection logs it; keep it visible in the metrics too (before
+      // the first connect nothing else would show it: the reader waits for
+      // the connection to lease its name).
+      self->state.metrics->set_last_error(describe(err));
       self->state.conn_client_id = -1;
       self->state.conn_lost = true;
     },
     [self](stop_atom) { stop(self); },
+    [self](lease_name_atom) { renew_name_lease(self); },
     [self](streak_atom) { close_worker_streak(self); },
     [self](deadline_atom) {
       auto& st = self->state;
@@ -546,6 +564,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
                      "they stay pending and are delivered again",
                      label(st), st.busy);
       flush(self);
+      release_name_lease(self);
       self->quit();
     },
   };
@@ -667,6 +686,7 @@ void check_done(reader_ptr self) {
   if (!st.retries.empty() || !st.dead_retry.empty())
     spdlog::info("consumer {}: {} failed entries stay pending for redelivery", label(st),
                  st.retries.size() + st.dead_retry.size());
+  release_name_lease(self);
   self->quit();
 }
 

@@ -129,6 +129,15 @@ struct reader_state {
   bool orphan_scan_outstanding = false;
 
   bool stopping = false;
+
+  // -- the name lease (reader_name_lease.cpp) ----------------------------------
+  std::string name_token;
+  bool name_claim_started = false;
+  bool name_leased = false;
+  /// No lease possible (e.g. the ACL user may not write the key): not checked.
+  bool name_lease_off = false;
+  /// Since when a live-looking holder keeps us waiting.
+  steady::time_point name_wait_since;
   /// Workers going down (node kills take many at once): one line per streak.
   rill::streak worker_deaths;
   /// Failed XACKs until one works again.
@@ -164,6 +173,18 @@ void unblock_reads(reader_ptr self);
 void dispatch_waiting(reader_ptr self);
 void ack_later(reader_ptr self, std::string id);
 void check_done(reader_ptr self);
+
+/// Creates the group if missing, then reads (once the name is leased).
+void setup_group(reader_ptr self);
+
+// -- reader_name_lease.cpp ------------------------------------------------------------
+
+/// Takes (then sets up the group) or renews the lease on the consumer name;
+/// refuses to run if a live process holds it.
+void claim_name_lease(reader_ptr self, std::string takeover = {});
+void renew_name_lease(reader_ptr self);
+/// Gives the name back at a graceful end.
+void release_name_lease(reader_ptr self);
 
 // -- reader_recovery.cpp --------------------------------------------------------------
 

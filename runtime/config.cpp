@@ -75,6 +75,8 @@ config::config() {
     .add(consumer.dead_letter_stream, "dead-letter-stream", "default: <stream>:dead")
     .add(consumer.claim_min_idle, "claim-min-idle", "claim entries idle this long (0: off)")
     .add(consumer.claim_interval, "claim-interval", "how often to look for them")
+    .add(consumer.name_lease, "name-lease",
+         "lease the consumer name to this process (0: no check for a second one)")
     .add(consumer.orphan_check, "orphan-check",
          "how often to look for own pending entries nobody holds (0: after reconnects only)")
     .add(consumer.consumer_idle_timeout, "consumer-idle-timeout",
@@ -98,6 +100,12 @@ config::config() {
   // throughput and a third less round-trip latency without that phase (see
   // docs/benchmarks.md). Flags and the config file still override these.
   set("work-stealing.moderate-poll-attempts", size_t{0});
+  // A node link that stays silent is a node that hangs (SIGSTOP, a stalled
+  // VM): with heartbeats, CAF drops it after the timeout, its workers go
+  // down at the reader and their entries are redelivered elsewhere (without,
+  // the reader renewed their leases for as long as the node hung).
+  set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds{1}});
+  set("middleman.connection-timeout", caf::timespan{std::chrono::seconds{6}});
   set("work-stealing.aggressive-poll-attempts", size_t{10});
 }
 

@@ -113,6 +113,9 @@ using claim_atom = caf::atom_constant<caf::atom("claim")>;
 /// nobody holds.
 using orphan_atom = caf::atom_constant<caf::atom("orphan")>;
 
+/// reader (self): take or renew the lease on the consumer name.
+using lease_name_atom = caf::atom_constant<caf::atom("leasename")>;
+
 /// reader (self): renew the leases of entries held for a while.
 using lease_atom = caf::atom_constant<caf::atom("lease")>;
 

@@ -74,6 +74,15 @@ struct consumer_metrics {
     last_error_ = std::move(text);
   }
 
+  /// Set when the reader refused to run or stopped because another process
+  /// holds its consumer name (`runtime::run` then returns 2).
+  std::atomic<bool> refused{false};
+
+  void set_refused(std::string text) {
+    set_last_error(std::move(text));
+    refused = true;
+  }
+
 private:
   mutable std::mutex mtx_;
   std::string last_error_;

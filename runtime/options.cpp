@@ -93,10 +93,12 @@ caf::error validate(const consumer_options& x) {
     return bad("consumer.claim-min-idle: 0 (off) or at least 100ms");
   if (x.claim_interval < 10ms)
     return bad("consumer.claim-interval: at least 10ms");
+  if (!off_or_at_least(x.name_lease, 1s))
+    return bad("consumer.name-lease: 0 (not checked) or at least 1s");
   if (!off_or_at_least(x.orphan_check, 100ms))
     return bad("consumer.orphan-check: 0 (after reconnects only) or at least 100ms");
-  if (!off_or_at_least(x.consumer_idle_timeout, 1s))
-    return bad("consumer.consumer-idle-timeout: 0 (never) or at least 1s");
+  if (!off_or_at_least(x.consumer_idle_timeout, 100ms))
+    return bad("consumer.consumer-idle-timeout: 0 (never) or at least 100ms");
   if (!off_or_at_least(x.callback_timeout, 1ms))
     return bad("consumer.callback-timeout: 0 (no limit) or at least 1ms");
   if (x.retry_min.count() <= 0 || x.retry_max < x.retry_min)

@@ -85,6 +85,10 @@ struct consumer_options {
   caf::timespan claim_min_idle = 30s;
   /// How often to look for entries to claim.
   caf::timespan claim_interval = 2s;
+  /// The consumer name is leased to one process for this long, renewed at a
+  /// third of it: a second process with the same name is refused (0: not
+  /// checked). A process frozen for longer loses the name and stops.
+  caf::timespan name_lease = 15s;
   /// How often to look for own pending entries that no worker holds (a read
   /// that ran in Redis after rill gave up on it); 0: only after reconnects.
   caf::timespan orphan_check = 10s;

@@ -140,6 +140,11 @@ bool runtime::await_consumers(caf::timespan timeout) {
   }
 }
 
+bool runtime::refused() const {
+  return std::any_of(consumers_.begin(), consumers_.end(),
+                     [](const auto& c) { return c->metrics_->refused.load(); });
+}
+
 uint64_t runtime::unflushed_acks() const {
   uint64_t n = 0;
   for (auto& c : consumers_)
@@ -170,7 +175,7 @@ int runtime::run(const std::function<bool()>& done, const std::function<void()>&
   for (;;) {
     if (interrupted_ ? (consumers_finished() || consumers_.empty()) && remote_pools_drained()
                      : (done ? done() : consumers_finished()))
-      return unflushed_acks() > 0 ? exit_unflushed_acks : 0;
+      return refused() ? exit_refused : unflushed_acks() > 0 ? exit_unflushed_acks : 0;
     auto sig = sigtimedwait(&set, nullptr, &wait);
     if (sig > 0) {
       if (interrupted_) {

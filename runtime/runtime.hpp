@@ -31,6 +31,9 @@ class runtime {
 public:
   /// What `run` returns when acks could not be flushed at the end.
   static constexpr int exit_unflushed_acks = 3;
+  /// What `run` returns when a consumer refused to run: its name is in use by
+  /// another process (a configuration error).
+  static constexpr int exit_refused = 2;
 
   /// Starts the actor system and the shared connection. `cfg` must outlive
   /// the runtime. SIGINT and SIGTERM are blocked in all threads; `run` takes
@@ -53,7 +56,8 @@ public:
   /// Blocks until `done()` is true (default: every consumer has finished,
   /// i.e. reached its `limit`) or SIGINT / SIGTERM arrived; a signal stops the
   /// consumers gracefully and returns once they finished and the remote worker
-  /// pools drained. Calls `on_tick` every `tick`. Returns 0;
+  /// pools drained. Calls `on_tick` every `tick`. Returns 0; `exit_refused`
+  /// (2) if a consumer's name was in use by another process;
   /// `exit_unflushed_acks` (3) if acks of processed entries could not be
   /// flushed before the consumers quit (Redis down at the stop: those entries
   /// are delivered again); or 130 if a second signal cut the stop short.
@@ -62,6 +66,9 @@ public:
 
   /// True once a SIGINT / SIGTERM was taken by `run`.
   bool interrupted() const noexcept { return interrupted_; }
+
+  /// True if a consumer refused to run (see `exit_refused`).
+  bool refused() const;
 
   /// Acks the finished consumers could not flush (see `run`).
   uint64_t unflushed_acks() const;

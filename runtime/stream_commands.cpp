@@ -36,7 +36,44 @@ end
 return removed
 )lua";
 
+// The value is "<token> <client id>": the token tells the owner (one per
+// reader) from others, the client id of its reading connection lets another
+// process check that the owner is still connected (CLIENT LIST ID).
+constexpr const char* owner_claim_script = R"lua(
+-- rill:owner KEYS[1] name lease; ARGV: token, value, ttl ms, takeover value
+local cur = redis.call('GET', KEYS[1])
+if cur and string.sub(cur, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' and cur ~= ARGV[4] then
+  return cur
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+)lua";
+
+constexpr const char* owner_release_script = R"lua(
+-- rill:release KEYS[1] name lease; ARGV[1] token
+local cur = redis.call('GET', KEYS[1])
+if cur and string.sub(cur, 1, #ARGV[1] + 1) == ARGV[1] .. ' ' then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+)lua";
+
 } // namespace
+
+std::string name_lease_key(const std::string& stream, const std::string& group,
+                           const std::string& consumer) {
+  return "rill:owner:{" + stream + "}:" + group + ":" + consumer;
+}
+
+redis_command claim_name(const std::string& key, const std::string& token, int64_t client_id,
+                         caf::timespan ttl, const std::string& takeover) {
+  return make_command({"EVAL", owner_claim_script, "1", key, token,
+                       token + " " + std::to_string(client_id), millis(ttl), takeover});
+}
+
+redis_command release_name(const std::string& key, const std::string& token) {
+  return make_command({"EVAL", owner_release_script, "1", key, token});
+}
 
 redis_command xautoclaim(const std::string& stream, const std::string& group,
                          const std::string& consumer, caf::timespan min_idle,

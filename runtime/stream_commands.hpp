@@ -89,6 +89,23 @@ redis_command dead_letter(const std::string& stream, const std::string& group,
                           const std::string& dead_stream, const stream_entry& entry,
                           const std::string& consumer, const std::string& reason);
 
+/// The key that leases a consumer name to one process:
+/// `rill:owner:{<stream>}:<group>:<consumer>` (the hash tag puts it in the
+/// stream's cluster slot).
+std::string name_lease_key(const std::string& stream, const std::string& group,
+                           const std::string& consumer);
+
+/// Takes or renews the name lease `key` for the reader `token` whose reading
+/// connection is `client_id`, for `ttl`, in one script. Replies 1 if this
+/// reader holds it now, else the holder's value ("<token> <client id>"). With
+/// `takeover` set to such a value (an owner found disconnected), it takes the
+/// lease from exactly that owner.
+redis_command claim_name(const std::string& key, const std::string& token, int64_t client_id,
+                         caf::timespan ttl, const std::string& takeover = {});
+
+/// Deletes the name lease if `token` holds it (a graceful stop).
+redis_command release_name(const std::string& key, const std::string& token);
+
 /// Removes consumers of the group (other than `self`) that have nothing
 /// pending and were idle at least `idle`, in one Lua script so no entry can be
 /// read by a consumer between the check and the removal. Returns the names.

@@ -85,6 +85,19 @@ check "SIGTERM still prints the JSON line" grep -q '"processed":' "$dir/live.out
 check "nothing pending after SIGTERM" test "$(rcli XPENDING live g | head -n 1)" -eq 0
 wait $producer
 
+# -- one consumer name, one process --------------------------------------------------
+"$rill" consume --redis "$addr" --stream named --group g --count 0 --consumer twin \
+  >/dev/null 2>"$dir/twin1.err" &
+twin=$!
+wait_until 10 test "$(rcli EXISTS 'rill:owner:{named}:g:twin')" -eq 1
+timeout 20 "$rill" consume --redis "$addr" --stream named --group g --count 0 --consumer twin \
+  >/dev/null 2>"$dir/twin2.err"
+rc=$?
+check "a second process with the same consumer name exits 2" test "$rc" -eq 2
+check "it says the name is in use" grep -q "is in use by another process" "$dir/twin2.err"
+sigterm_exits_0 "$twin" "the first one still stops with 0"
+check "a graceful stop gives the name back" test "$(rcli EXISTS 'rill:owner:{named}:g:twin')" -eq 0
+
 # -- bench nodes: child processes of the binary, cleaned up after ---------------------
 timeout 120 "$rill" bench nodes --redis "$addr" --count 3000 --rounds 1 --max-in-flight 8 \
   --work-us 200 >"$dir/nodes.out" 2>"$dir/nodes.err"

@@ -363,3 +363,57 @@ CAF_TEST(a_dead_letter_key_of_the_wrong_type_stalls_nothing) {
   CAF_CHECK_EQUAL(fx.redis({"XLEN", "s:dead"}).integer, 4);
   CAF_CHECK_EQUAL(c.metrics().dead_lettered.load(), 4u);
 }
+
+CAF_TEST(a_second_process_with_the_same_consumer_name_is_refused) {
+  redis_fixture fx;
+  fx.fill("s", 0, 1000);
+  config cfg_a;
+  config cfg_b;
+  fx.point(cfg_a);
+  fx.point(cfg_b);
+  std::mutex mtx;
+  std::multiset<std::string> seen;
+  auto count = [&](const stream_entry& e) {
+    std::lock_guard<std::mutex> guard{mtx};
+    seen.insert(e.id);
+  };
+  runtime rt_a{cfg_a};
+  auto& a = rt_a.add_consumer(consumer_for("s", "c1", 8));
+  a.add([&](const stream_entry& e) { count(e); });
+  rt_a.start();
+  deadline limit{20s};
+  while (a.metrics().processed == 0 && !limit.passed())
+    std::this_thread::sleep_for(1ms);
+  {
+    runtime rt_b{cfg_b}; // "another process", same name
+    auto& b = rt_b.add_consumer(consumer_for("s", "c1", 8));
+    b.add([&](const stream_entry& e) { count(e); });
+    rt_b.start();
+    auto rc = rt_b.run([&] { return rt_b.consumers_finished() || limit.passed(); });
+    CAF_CHECK_EQUAL(rc, runtime::exit_refused);
+    CAF_CHECK(b.metrics().refused.load());
+    CAF_CHECK_NOT_EQUAL(b.metrics().last_error().find("is in use by another process"),
+                        std::string::npos);
+    CAF_CHECK_EQUAL(b.metrics().delivered.load(), 0u);
+  }
+  while (fx.pending("s", "g") > 0 || a.metrics().processed < 1000) {
+    if (limit.passed())
+      break;
+    std::this_thread::sleep_for(10ms);
+  }
+  rt_a.stop();
+  CAF_CHECK(rt_a.await_consumers(10s));
+  CAF_CHECK_EQUAL(seen.size(), 1000u); // each entry once
+  CAF_CHECK_EQUAL(std::set<std::string>(seen.begin(), seen.end()).size(), 1000u);
+  // A graceful stop gives the name back: the next process starts at once.
+  CAF_CHECK_EQUAL(fx.redis({"EXISTS", name_lease_key("s", "g", "c1")}).integer, 0);
+  fx.fill("s", 1000, 10);
+  config cfg_c;
+  fx.point(cfg_c);
+  runtime rt_c{cfg_c};
+  auto& c = rt_c.add_consumer(consumer_for("s", "c1", 8, 10));
+  c.add([&](const stream_entry& e) { count(e); });
+  rt_c.start();
+  CAF_CHECK_EQUAL(rt_c.run([&] { return rt_c.consumers_finished() || limit.passed(); }), 0);
+  CAF_CHECK_EQUAL(c.metrics().processed.load(), 10u);
+}

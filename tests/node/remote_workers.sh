@@ -71,6 +71,28 @@ check "the lost node's entries were redelivered" grep -q "redelivering" "$dir/re
 echo "duplicates after the kill: $(($(wc -l <"$dir/$stream.all") - n))"
 check "nothing pending" test "$(pending $stream g)" -eq 0
 
+# -- 2a. a worker node that hangs (SIGSTOP) is declared down; its entries move on ---
+stream=hung
+n=20000
+produce $stream $n
+reader_node $n
+sleep 0.3
+worker_node w1
+worker_node w2
+check "worker node 2 is processing" wait_until 30 has_processed "$dir/$stream.w2" 2000
+kill -STOP "$w2"
+t0=$SECONDS
+timeout 60 tail --pid="$reader" -f /dev/null
+wait "$reader"
+check "reader finishes while a worker node hangs" test $? -eq 0
+echo "finished $((SECONDS - t0)) s after the hang"
+check "the hung node's workers went down at the reader" grep -q "a worker went down" "$dir/reader.log"
+check "nothing pending" test "$(pending $stream g)" -eq 0
+kill -CONT "$w2"
+stop_workers "$w1" "$w2"
+cat "$dir/$stream.w1" "$dir/$stream.w2" >"$dir/$stream.all"
+check "every seq processed" test "$(distinct "$dir/$stream.all")" -eq $n
+
 # -- 2b. a worker node stopped with SIGTERM mid-run drains first -----------------------
 stream=stopped
 n=30000

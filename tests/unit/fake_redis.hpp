@@ -49,6 +49,8 @@ struct fake_stream {
   std::string claim_cursor_reply = "0-0";
   /// Dead letters written (EVAL of the dead-letter script): the argv.
   std::vector<std::vector<std::string>> dead;
+  /// Plain string keys (the consumer name lease).
+  std::map<std::string, std::string> strings;
   /// While > 0, XACK fails (as with Redis unreachable) and counts down.
   uint32_t xack_failures = 0;
   /// While > 0, XGROUP and XREADGROUP answer -LOADING (and count down), as
@@ -242,6 +244,17 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
         auto entries = entries_reply(s.name, out).elements[0].elements[1];
         return redis_reply::array(
           {redis_reply::string(s.claim_cursor_reply), entries, redis_reply::array({})});
+      }
+      if (a[0] == "EVAL" && a[1].find("rill:owner") != std::string::npos) { // name lease
+        auto cur = s.strings.find(a[3]);
+        if (cur != s.strings.end() && cur->second.rfind(a[4] + " ", 0) != 0 && cur->second != a[7])
+          return redis_reply::string(cur->second);
+        s.strings[a[3]] = a[5];
+        return redis_reply::number(1);
+      }
+      if (a[0] == "EVAL" && a[1].find("rill:release") != std::string::npos) {
+        s.strings.erase(a[3]);
+        return redis_reply::number(1);
       }
       if (a[0] == "EVAL" && a[2] == "2" && a[3] == s.name) { // the dead-letter script
         if (!s.dead_error.empty())
