@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <map>
 
 namespace rill {
 
@@ -17,13 +18,29 @@ namespace {
 
 using field_list = std::vector<std::string>;
 
+/// Entries to send together: their seqs and IDs ("*" or explicit).
+struct batch {
+  std::vector<uint64_t> seqs;
+  std::vector<std::string> ids;
+  /// Sent before with an unknown outcome: an explicit ID Redis already has
+  /// means the entry is written.
+  bool resend = false;
+};
+
 struct generator_state {
   load_plan plan;
   caf::actor producer;
   std::shared_ptr<load_progress> progress;
   std::string payload; // template, rotated per entry
   uint64_t next = 0;   // next seq to send
+  uint32_t batch_size = 0;
+  uint32_t window = 0;
   uint32_t in_flight = 0;
+  /// Batches to send again, by their first seq: before any new one, in order,
+  /// once nothing is in flight (so a later batch never lands first and makes
+  /// an unwritten entry look written).
+  std::map<uint64_t, batch> again;
+  bool retry_armed = false;
   std::chrono::steady_clock::time_point start;
   bool tick_armed = false;
   rill::backoff retry{std::chrono::milliseconds{50}, std::chrono::seconds{2}};
@@ -39,11 +56,11 @@ int64_t now_us() {
     .count();
 }
 
-std::vector<field_list> make_batch(generator_state& st, uint64_t first, uint64_t n) {
-  std::vector<field_list> batch;
-  batch.reserve(n);
+std::vector<field_list> make_fields(generator_state& st, const std::vector<uint64_t>& seqs) {
+  std::vector<field_list> out;
+  out.reserve(seqs.size());
   auto ts = std::to_string(now_us());
-  for (uint64_t seq = first; seq < first + n; ++seq) {
+  for (auto seq : seqs) {
     field_list fields;
     fields.reserve(6);
     fields.emplace_back("seq");
@@ -54,48 +71,147 @@ std::vector<field_list> make_batch(generator_state& st, uint64_t first, uint64_t
       p[0] = static_cast<char>('a' + seq % 26); // not all entries identical
     fields.emplace_back("ts");
     fields.emplace_back(ts);
-    batch.emplace_back(std::move(fields));
+    out.emplace_back(std::move(fields));
   }
-  return batch;
+  return out;
+}
+
+/// Errors after which the same request can succeed.
+bool retryable(const caf::error& err) {
+  switch (code_of(err)) {
+    case sec::redis_unavailable:
+    case sec::connect_failed:
+    case sec::connection_lost:
+    case sec::request_timeout:
+    case sec::backpressure:
+    case sec::server_busy:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// Sent, but no reply: written or not, nobody knows.
+bool outcome_unknown(const caf::error& err) {
+  auto code = code_of(err);
+  return code == sec::connection_lost || code == sec::request_timeout;
 }
 
 void pump(generator_ptr self);
 
-void send_batch(generator_ptr self, uint64_t first, uint64_t n) {
+void give_up(generator_ptr self, std::string why) {
+  auto& st = self->state;
+  spdlog::error("producing to {} stopped: {}", st.plan.stream, why);
+  st.progress->error = std::move(why);
+  st.progress->finished = true;
+  self->quit();
+}
+
+void send_again_later(generator_ptr self, batch b) {
+  auto& st = self->state;
+  auto first = b.seqs.front();
+  st.again[first] = std::move(b);
+  if (!st.retry_armed) {
+    st.retry_armed = true;
+    self->delayed_send(self, st.retry.next(), retry_atom::value);
+  }
+}
+
+void send(generator_ptr self, batch b);
+
+void on_results(generator_ptr self, batch& b, xadd_results& res) {
+  auto& st = self->state;
+  uint64_t written = 0;
+  batch refused; // not written: send again, with a new ID from Redis
+  for (size_t i = 0; i < b.seqs.size(); ++i) {
+    if (!res.ids[i].empty()) {
+      ++written;
+      continue;
+    }
+    const auto& why = res.errors[i];
+    if (why.find("equal or smaller than the target stream top item") != std::string::npos) {
+      if (b.resend) { // its first reply was lost, but Redis has it
+        ++written;
+        continue;
+      }
+      give_up(self, "entry " + b.ids[i] + " of " + st.plan.stream
+                      + " is not above the stream's last ID: another producer writes to it (" + why
+                      + ")");
+      return;
+    }
+    auto err = error_from_reply(why);
+    if (!why.empty() && why.rfind("OOM", 0) != 0 && !retryable(err)) {
+      give_up(self, "XADD of seq " + std::to_string(b.seqs[i]) + ": " + why);
+      return;
+    }
+    refused.seqs.push_back(b.seqs[i]);
+    refused.ids.emplace_back("*"); // known not written: any ID will do
+  }
+  if (!refused.seqs.empty()) {
+    if (st.progress->failures.fetch_add(1) == 0)
+      spdlog::warn("{} of {} entries refused, sending them again: {}", refused.seqs.size(),
+                   b.seqs.size(), res.errors[0].empty() ? "" : res.errors[0]);
+    send_again_later(self, std::move(refused));
+  } else {
+    st.retry.reset();
+  }
+  auto done = st.progress->produced.fetch_add(written) + written;
+  if (done >= st.plan.count) {
+    st.progress->finished = true;
+    self->quit();
+  }
+}
+
+void send(generator_ptr self, batch b) {
   auto& st = self->state;
   ++st.in_flight;
+  auto fields = make_fields(st, b.seqs);
+  auto ids = b.ids;
   // The producer answers every request (its connection enforces deadlines):
   // no CAF timer per batch.
   self
-    ->request(st.producer, caf::infinite, xadd_atom::value, st.plan.stream,
-              make_batch(st, first, n))
+    ->request(st.producer, caf::infinite, xadd_atom::value, st.plan.stream, std::move(ids),
+              std::move(fields))
     .then(
-      [self, n](std::vector<std::string>&) {
-        auto& st = self->state;
-        --st.in_flight;
-        st.retry.reset();
-        auto done = st.progress->produced.fetch_add(n) + n;
-        if (done >= st.plan.count) {
-          st.progress->finished = true;
-          self->quit();
+      [self, b](xadd_results& res) mutable {
+        --self->state.in_flight;
+        on_results(self, b, res);
+        if (self->state.progress->finished)
           return;
-        }
         pump(self);
       },
-      [self, first, n](caf::error& err) {
+      [self, b](caf::error& err) mutable {
         auto& st = self->state;
         --st.in_flight;
+        if (!retryable(err)) {
+          give_up(self, describe(err));
+          return;
+        }
         if (st.progress->failures.fetch_add(1) == 0 || st.retry.attempts() == 0)
-          spdlog::warn("producing seq {}..{} failed, retrying: {}", first, first + n - 1,
-                       describe(err));
-        auto delay = st.retry.next();
-        self->delayed_send(self, delay, retry_atom::value, first, n);
+          spdlog::warn("producing seq {}..{} failed, sending again: {}", b.seqs.front(),
+                       b.seqs.back(), describe(err));
+        if (outcome_unknown(err))
+          b.resend = true;
+        send_again_later(self, std::move(b));
       });
+}
+
+batch fresh(generator_state& st, uint64_t n) {
+  batch b;
+  for (uint64_t seq = st.next; seq < st.next + n; ++seq) {
+    b.seqs.push_back(seq);
+    b.ids.push_back(st.plan.id_ms > 0 ? std::to_string(st.plan.id_ms) + "-" + std::to_string(seq)
+                                      : std::string{"*"});
+  }
+  st.next += n;
+  return b;
 }
 
 void pump(generator_ptr self) {
   auto& st = self->state;
-  while (st.in_flight < st.plan.window && st.next < st.plan.count) {
+  if (!st.again.empty())
+    return; // the retry timer sends them, then new ones follow
+  while (st.in_flight < st.window && st.next < st.plan.count) {
     uint64_t allowed = st.plan.count;
     if (st.plan.rate > 0) {
       auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - st.start);
@@ -109,10 +225,23 @@ void pump(generator_ptr self) {
       }
       return;
     }
-    auto n = std::min<uint64_t>({st.plan.batch, allowed - st.next});
-    send_batch(self, st.next, n);
-    st.next += n;
+    auto n = std::min<uint64_t>(st.batch_size, allowed - st.next);
+    send(self, fresh(st, n));
   }
+}
+
+void send_again(generator_ptr self) {
+  auto& st = self->state;
+  st.retry_armed = false;
+  if (st.in_flight > 0) { // wait for every outcome of the earlier sends
+    st.retry_armed = true;
+    self->delayed_send(self, std::chrono::milliseconds{10}, retry_atom::value);
+    return;
+  }
+  auto again = std::move(st.again);
+  st.again.clear();
+  for (auto& [first, b] : again)
+    send(self, std::move(b)); // in seq order, pipelined on one connection
 }
 
 caf::behavior generator(generator_ptr self, caf::actor producer, load_plan plan,
@@ -124,6 +253,11 @@ caf::behavior generator(generator_ptr self, caf::actor producer, load_plan plan,
   st.payload.resize(st.plan.payload_bytes);
   for (size_t i = 0; i < st.payload.size(); ++i)
     st.payload[i] = static_cast<char>('a' + i % 26);
+  auto entry_bytes = std::max<uint64_t>(1, st.plan.payload_bytes + 64);
+  auto per_batch = std::max<uint64_t>(1, st.plan.max_bytes / 8 / entry_bytes);
+  st.batch_size = static_cast<uint32_t>(std::min<uint64_t>(st.plan.batch, per_batch));
+  auto batches = std::max<uint64_t>(1, st.plan.max_bytes / (entry_bytes * st.batch_size));
+  st.window = static_cast<uint32_t>(std::min<uint64_t>(st.plan.window, batches));
   st.start = std::chrono::steady_clock::now();
   self->attach_functor([p = st.progress] { p->finished = true; });
   if (st.plan.count == 0) {
@@ -136,7 +270,7 @@ caf::behavior generator(generator_ptr self, caf::actor producer, load_plan plan,
       self->state.tick_armed = false;
       pump(self);
     },
-    [self](retry_atom, uint64_t first, uint64_t n) { send_batch(self, first, n); },
+    [self](retry_atom) { send_again(self); },
   };
 }
 

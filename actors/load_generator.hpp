@@ -23,20 +23,36 @@ struct load_plan {
   uint32_t batch = 128;
   /// Batches outstanding at the producer at most.
   uint32_t window = 8;
+  /// Bytes of payload outstanding at most: fewer entries per batch and fewer
+  /// batches for large payloads (the producer bounds its bytes too).
+  uint64_t max_bytes = 32 << 20;
+  /// With a value > 0, entry `seq` gets the ID `<id_ms>-<seq>` (pick one above
+  /// the stream's last ID): a batch whose reply was lost is sent again and
+  /// Redis rejects what it has already ("equal or smaller than the target
+  /// stream top item"), so nothing is written twice. Only for a stream no one
+  /// else writes to meanwhile. 0: IDs by Redis (`*`), and a lost reply may
+  /// duplicate its batch.
+  uint64_t id_ms = 0;
 };
 
 /// Progress of a load generator, readable from any thread.
 struct load_progress {
+  /// Entries Redis acknowledged (or, resent, already had).
   std::atomic<uint64_t> produced{0};
   std::atomic<uint64_t> failures{0};
   std::atomic<bool> finished{false};
+  /// Why the generator gave up (set before `finished`; empty if it did not).
+  std::string error;
 };
 
 /// Spawns an actor that XADDs `plan.count` entries through `producer` (see
 /// `spawn_producer`), keeping at most `plan.window` batches outstanding and
-/// pacing to `plan.rate`. A failed batch (Redis down, backpressure) is sent
-/// again after a backoff, so every seq is written at least once. It quits when
-/// all were written.
+/// pacing to `plan.rate`. A batch that was not sent (Redis down,
+/// backpressure) goes again after a backoff; entries Redis refused for lack of
+/// memory go again alone; a batch whose outcome is unknown (reply lost) goes
+/// again before any new one (see `load_plan::id_ms`). An error that retrying
+/// cannot fix (a value too long for the server, a key of another type) ends
+/// it with `progress->error`. It quits when all were written.
 caf::actor spawn_load_generator(caf::actor_system& sys, caf::actor producer, load_plan plan,
                                 std::shared_ptr<load_progress> progress);
 

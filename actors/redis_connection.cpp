@@ -28,7 +28,9 @@ using clock_type = std::chrono::steady_clock;
 
 /// One request waiting for its replies, in the order it was written.
 struct pending_request {
-  enum class kind : uint8_t { single, pipeline, handshake };
+  /// `probe`: a handshake step whose error is fine (CONFIG GET for an ACL
+  /// user without the permission).
+  enum class kind : uint8_t { single, pipeline, handshake, probe };
   kind what = kind::single;
   caf::response_promise promise;
   /// Replies still expected (pipelines).
@@ -37,6 +39,9 @@ struct pending_request {
   clock_type::time_point deadline;
   /// First argument, for error messages ("no reply to XREADGROUP ...").
   std::string name;
+  /// On the socket: a request admitted while connecting waits in
+  /// `connection_state::held` until the handshake is done.
+  bool sent = false;
 };
 
 struct connection_state {
@@ -59,6 +64,15 @@ struct connection_state {
   rill::backoff retry{50ms, 2s};
   caf::error last_error;
   bool ever_connected = false;
+  /// Requests admitted while connecting, encoded, not yet on the socket: a
+  /// request written behind a handshake that stalls (a frozen server) would
+  /// run later on a connection given up on, without its caller knowing
+  /// (DEBUG SLEEP 12 during `rill produce` wrote every batch 6 times).
+  std::vector<char> held;
+  /// The server's proto-max-bulk-len (CONFIG GET at each handshake, where
+  /// allowed; Redis' default otherwise). A longer argument would make Redis
+  /// close the connection with a protocol error, so it is refused here.
+  uint64_t max_bulk = 512ull << 20;
 
   static inline const char* name = "rill.redis_connection";
 };
@@ -119,7 +133,14 @@ void close_with(broker_ptr self, caf::error err) {
                        ? make_error(sec::connection_lost, "connection to redis " + st.endpoint
                                                             + " lost (" + context_text(err) + ")")
                        : err;
-  fail_all(self, pending_err);
+  auto unsent_err
+    = make_error(sec::redis_unavailable, "not sent: no connection to redis " + st.endpoint + " ("
+                                           + context_text(err) + ")");
+  for (auto& p : st.pending)
+    if (p.promise.pending())
+      p.promise.deliver(p.sent ? pending_err : unsent_err);
+  st.pending.clear();
+  st.held.clear();
   // First failure of a streak is worth a warning; repeats are debug noise.
   if (st.retry.attempts() == 0)
     spdlog::warn("redis {}: {}", st.endpoint, describe(err));
@@ -132,9 +153,31 @@ void close_with(broker_ptr self, caf::error err) {
   self->delayed_send(self, delay, reconnect_atom::value);
 }
 
+/// Where a request's bytes go: the socket for the handshake and once ready,
+/// else the held buffer.
+std::vector<char>& out_buf(broker_ptr self, pending_request& req) {
+  auto& st = self->state;
+  req.sent = req.what == pending_request::kind::handshake
+             || req.what == pending_request::kind::probe
+             || st.current == connection_state::phase::ready;
+  return req.sent ? self->wr_buf(st.hdl) : st.held;
+}
+
+/// Refuses a command with an argument longer than the server takes.
+caf::error too_long(const connection_state& st, const redis_command& cmd) {
+  for (size_t i = 0; i < cmd.argv.size(); ++i)
+    if (cmd.argv[i].size() > st.max_bulk)
+      return make_error(sec::invalid_argument,
+                        "argument " + std::to_string(i + 1) + " of " + cmd.argv.front() + " has "
+                          + std::to_string(cmd.argv[i].size())
+                          + " bytes, more than the server's proto-max-bulk-len ("
+                          + std::to_string(st.max_bulk) + "); not sent");
+  return caf::none;
+}
+
 void write(broker_ptr self, const redis_command& cmd, pending_request req) {
   auto& st = self->state;
-  encode(cmd, self->wr_buf(st.hdl));
+  encode(cmd, out_buf(self, req));
   auto timeout = st.opts.request_timeout + cmd.blocks_for;
   if (st.current != connection_state::phase::ready)
     timeout += st.opts.connect_timeout;
@@ -161,6 +204,9 @@ void send_handshake(broker_ptr self) {
     step(make_command({"SELECT", std::to_string(o.db)}));
   if (!o.client_name.empty())
     step(make_command({"CLIENT", "SETNAME", o.client_name}));
+  pending_request probe;
+  probe.what = pending_request::kind::probe;
+  write(self, make_command({"CONFIG", "GET", "proto-max-bulk-len"}), std::move(probe));
   step(make_command({"CLIENT", "ID"})); // its reply marks the end of the handshake
 }
 
@@ -214,8 +260,16 @@ void on_handshake_reply(broker_ptr self, pending_request& req, redis_reply& repl
   }
   if (reply.type != redis_reply::kind::integer)
     return; // AUTH / SELECT / SETNAME: +OK
-  // CLIENT ID: the handshake is complete.
+  // CLIENT ID: the handshake is complete; what waited for it goes out now.
   st.current = connection_state::phase::ready;
+  if (!st.held.empty()) {
+    auto& buf = self->wr_buf(st.hdl);
+    buf.insert(buf.end(), st.held.begin(), st.held.end());
+    st.held.clear();
+    self->flush(st.hdl);
+  }
+  for (auto& p : st.pending)
+    p.sent = true;
   if (!st.ever_connected || st.retry.attempts() > 0)
     spdlog::info("redis {}: connected{}", st.endpoint, st.ever_connected ? " again" : "");
   st.ever_connected = true;
@@ -233,6 +287,14 @@ void on_reply(broker_ptr self, redis_reply& reply) {
   }
   auto& req = st.pending.front();
   switch (req.what) {
+    case pending_request::kind::probe: {
+      // [name, value] when allowed; an error (NOPERM) keeps the default.
+      if (reply.is_array() && reply.elements.size() == 2)
+        if (auto v = std::strtoull(reply.elements[1].str.c_str(), nullptr, 10); v > 0)
+          st.max_bulk = v;
+      st.pending.pop_front();
+      return;
+    }
     case pending_request::kind::handshake: {
       auto taken = std::move(req);
       st.pending.pop_front();
@@ -292,7 +354,9 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
   return {
     [self](redis_command& cmd) -> caf::result<redis_reply> {
       auto rp = self->make_response_promise();
-      if (admit(self, rp)) {
+      if (auto err = too_long(self->state, cmd)) {
+        rp.deliver(std::move(err));
+      } else if (admit(self, rp)) {
         pending_request req;
         req.promise = rp;
         write(self, cmd, std::move(req));
@@ -305,11 +369,19 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
       auto rp = self->make_response_promise();
       if (cmds.empty()) {
         rp.deliver(std::vector<redis_reply>{});
-      } else if (admit(self, rp)) {
+        return caf::delegated<std::vector<redis_reply>>{};
+      }
+      for (const auto& cmd : cmds)
+        if (auto err = too_long(self->state, cmd)) {
+          rp.deliver(std::move(err));
+          return caf::delegated<std::vector<redis_reply>>{};
+        }
+      if (admit(self, rp)) {
         auto& st = self->state;
-        for (const auto& cmd : cmds)
-          encode(cmd, self->wr_buf(st.hdl));
         pending_request req;
+        auto& out = out_buf(self, req);
+        for (const auto& cmd : cmds)
+          encode(cmd, out);
         req.what = pending_request::kind::pipeline;
         req.promise = rp;
         req.remaining = cmds.size();

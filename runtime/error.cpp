@@ -105,6 +105,8 @@ caf::error error_from_reply(const std::string& text) {
     return make_error(sec::no_group, text);
   if (starts("NOPERM"))
     return make_error(sec::no_permission, text);
+  if (starts("ERR Protocol error"))
+    return make_error(sec::protocol_error, text);
   if (starts("LOADING") || starts("BUSY ") || starts("MASTERDOWN") || starts("TRYAGAIN"))
     return make_error(sec::server_busy, text);
   if (starts("WRONGPASS") || starts("NOAUTH") || starts("ERR AUTH")

@@ -11,6 +11,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<delivery>("rill::delivery");
   cfg.add_message_type<ack_batch>("rill::ack_batch");
   cfg.add_message_type<delivery_batch>("rill::delivery_batch");
+  cfg.add_message_type<xadd_results>("rill::xadd_results");
   // Errors of category "rill" print as "rill::sec::<name>: <context>".
   cfg.add_error_category(caf::atom("rill"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {

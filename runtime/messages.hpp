@@ -143,8 +143,22 @@ using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 // -- producer ----------------------------------------------------------------------
 
 /// -> producer: `(xadd_atom, stream, fields)` -> entry id, or
-/// `(xadd_atom, stream, std::vector<fields>)` -> ids (one pipelined batch).
+/// `(xadd_atom, stream, std::vector<fields>)` -> ids (one pipelined batch), or
+/// `(xadd_atom, stream, std::vector<id>, std::vector<fields>)` -> `xadd_results`
+/// (explicit IDs or "*", an outcome per entry).
 using xadd_atom = caf::atom_constant<caf::atom("xadd")>;
+
+/// producer -> caller: the outcome of a batch, entry by entry: `ids[i]` is the
+/// ID of entry i, or empty if Redis refused it, and `errors[i]` says why.
+struct xadd_results {
+  std::vector<std::string> ids;
+  std::vector<std::string> errors;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, xadd_results& x) {
+  return f(caf::meta::type_name("rill::xadd_results"), x.ids, x.errors);
+}
 
 // -- nodes ----------------------------------------------------------------------------
 

@@ -29,7 +29,12 @@ commands:
             [--consumer NAME] [--record FILE]
 
 Every command also takes --config-file=FILE and the options of `rill <command>
---help` (redis.*, consumer.*, producer.*, log.level). Bad options exit with 2.
+--help` (redis.*, consumer.*, producer.*, log.level). The Redis password also
+comes from RILL_REDIS_PASSWORD (user: RILL_REDIS_USER); a flag wins.
+
+exit status: 0 done; 1 the run failed; 2 bad configuration, or the consumer
+name is in use by another process; 3 acks of processed entries could not be
+flushed at the stop (Redis down: they are delivered again); 130 second signal.
 )";
 
 } // namespace

@@ -1,12 +1,15 @@
 #include "actors/load_generator.hpp"
 #include "apps/rill/commands.hpp"
+#include "runtime/error.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/seq_checksum.hpp"
+#include "runtime/stream_entry.hpp"
 
 #include <caf/send.hpp>
 
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 namespace rill::cli {
 
@@ -15,14 +18,38 @@ int produce_command(config& cfg) {
     return config_error("produce", "--stream: required");
   if (cfg.count == 0)
     return config_error("produce", "--count: required, > 0");
-  if (cfg.payload_bytes > 512 * 1024 * 1024)
-    return config_error("produce", "--payload-bytes: at most 512 MiB (Redis' limit)");
+  // Each entry is copied a few times on its way (fields, command, RESP
+  // buffer); a test tool has no business near Redis' 512 MB limit.
+  if (cfg.payload_bytes > 64 * 1024 * 1024)
+    return config_error("produce", "--payload-bytes: at most 64 MiB");
   runtime rt{cfg};
   load_plan plan;
   plan.stream = cfg.consumer.stream;
   plan.count = cfg.count;
   plan.payload_bytes = cfg.payload_bytes;
   plan.rate = cfg.rate;
+  // Explicit IDs above the stream's last one: a batch whose reply was lost is
+  // sent again and Redis refuses what it already has, so no seq is written
+  // twice (docs/reliability.md).
+  auto now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+  plan.id_ms = now_ms;
+  for (;;) {
+    auto top = rt.command(make_command({"XREVRANGE", plan.stream, "+", "-", "COUNT", "1"}));
+    if (top) {
+      if (auto entries = parse_entry_list(std::move(*top)); entries && !entries->entries.empty())
+        plan.id_ms = std::max<uint64_t>(now_ms, std::stoull(entries->entries[0].id) + 1);
+      break;
+    }
+    auto code = code_of(top.error());
+    if (code != sec::redis_unavailable && code != sec::connection_lost
+        && code != sec::request_timeout && code != sec::server_busy) {
+      std::fprintf(stderr, "rill produce: %s\n", describe(top.error()).c_str());
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{200}); // Redis not there yet
+  }
   auto progress_state = std::make_shared<load_progress>();
   auto start = std::chrono::steady_clock::now();
   auto gen = spawn_load_generator(rt.system(), rt.producer(), plan, progress_state);
@@ -40,6 +67,8 @@ int produce_command(config& cfg) {
               static_cast<unsigned long long>(produced), seconds, produced / seconds,
               static_cast<unsigned long long>(expected_checksum(produced)));
   std::fflush(stdout);
+  if (!progress_state->error.empty())
+    std::fprintf(stderr, "rill produce: %s\n", progress_state->error.c_str());
   if (rc != 0)
     return rc;
   return produced == plan.count ? 0 : 1;

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# rill produce writes every seq exactly once through faults that lose replies:
+# a server that sleeps (DEBUG SLEEP) longer than the request timeout, and a
+# server SIGKILLed mid-run (AOF on) and restarted. Its JSON count is what
+# Redis acknowledged. (It used to write every seq 6 times across a DEBUG
+# SLEEP 12, and report fewer than Redis held after a kill.)
+rill=$1
+source "$(dirname "$0")/../lib.sh"
+start_redis --appendonly yes --appendfsync always --enable-debug-command local
+seqs() { # stream: the seq fields, one per line
+  rcli XRANGE "$1" - + | awk 'prev == "seq" {print} {prev = $0}'
+}
+
+# -- 1. DEBUG SLEEP 12 while producing 100 ------------------------------------------
+"$rill" produce --redis "$addr" --stream slept --count 100 --rate 40 \
+  >"$dir/slept.json" 2>"$dir/slept.log" &
+producer=$!
+children+=("$producer")
+sleep 0.5
+rcli DEBUG SLEEP 12 >/dev/null
+timeout 60 tail --pid="$producer" -f /dev/null
+wait "$producer"
+check "produce exits 0 after the server slept" test $? -eq 0
+check "it reports 100" grep -q '"produced":100,' "$dir/slept.json"
+check "XLEN is 100" test "$(rcli XLEN slept)" -eq 100
+check "every seq once" test "$(seqs slept | sort -n | uniq | wc -l)" -eq 100
+check "the slow replies were noticed" grep -q "sending again" "$dir/slept.log"
+
+# -- 2. Redis SIGKILLed mid-run and restarted -------------------------------------------
+n=20000
+"$rill" produce --redis "$addr" --stream killed --count $n --rate 8000 \
+  >"$dir/killed.json" 2>"$dir/killed.log" &
+producer=$!
+children+=("$producer")
+sleep 1
+kill -9 "$redis_pid"
+wait "$redis_pid" 2>/dev/null
+redis_pid=
+sleep 0.5
+launch_redis || exit 1
+timeout 60 tail --pid="$producer" -f /dev/null
+wait "$producer"
+check "produce exits 0 after a Redis kill" test $? -eq 0
+check "it reports $n" grep -q "\"produced\":$n," "$dir/killed.json"
+echo "XLEN after the kill: $(rcli XLEN killed)"
+check "XLEN is $n" test "$(rcli XLEN killed)" -eq $n
+check "every seq once" test "$(seqs killed | sort -n | uniq | wc -l)" -eq $n
+
+# -- 3. a second writer is a clear error, not silent loss ------------------------------
+rcli XADD other '*' seq x >/dev/null
+"$rill" produce --redis "$addr" --stream other --count 10 >"$dir/other.json" 2>"$dir/other.err"
+check "a stream with entries is appended to" test "$(rcli XLEN other)" -eq 11
+finish
