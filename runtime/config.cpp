@@ -45,6 +45,8 @@ config::config() {
     .add(rounds, "rounds", "bench: rounds per case")
     .add(seconds, "seconds", "bench latency: how long to produce")
     .add(streams, "streams", "bench scale/responsiveness: number of streams")
+    .add(ids, "ids", "dead-letters replay/purge: these dead-letter IDs (comma-separated)")
+    .add(all, "all", "dead-letters replay/purge: every dead letter")
     .add(scheduler_threads, "scheduler-threads", "actor scheduler threads (0: one per core)");
   opt_group{custom_options_, "redis"}
     .add(redis.host, "host", "Redis host")

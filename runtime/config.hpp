@@ -63,6 +63,9 @@ public:
   uint64_t rounds = 3;
   uint64_t seconds = 10;
   uint64_t streams = 1;
+  /// `rill dead-letters replay|purge`: `--ids ID,ID,...` or `--all`.
+  std::string ids;
+  bool all = false;
   /// `--scheduler-threads N` shortcut for CAF's scheduler.max-threads (0: the
   /// number of cores).
   uint64_t scheduler_threads = 0;

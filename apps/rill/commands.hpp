@@ -24,6 +24,10 @@ int node_command(config& cfg);
 /// `rill bench <case>`: consume, latency, scale, responsiveness, nodes.
 int bench_command(config& cfg, const std::string& which);
 
+/// `rill dead-letters list|replay|purge`: inspect, put back or delete the
+/// dead letters of --stream.
+int dead_letters_command(config& cfg, const std::string& action);
+
 /// Prints a progress line on stderr when it is a terminal (rewritten in
 /// place); prints nothing otherwise.
 void progress(const std::string& line);

@@ -24,6 +24,10 @@ commands:
             responsiveness --streams S
             nodes --count N --max-in-flight K [--work-us W]  (1 vs 2 worker nodes)
             (each starts its own redis-server unless --redis HOST:PORT)
+  dead-letters list|replay|purge --redis HOST:PORT --stream S
+            list [--count N]: one JSON line per dead letter (reason, original id,
+            deliveries, fields); replay --ids ID,... | --all: back onto S (XADD
+            + XDEL in one script); purge --ids ID,... | --all: delete them
   produce   --redis HOST:PORT --stream S --count N [--payload-bytes B] [--rate R]
   consume   --redis HOST:PORT --stream S --group G --count N --max-in-flight K
             [--consumer NAME] [--record FILE]
@@ -48,10 +52,12 @@ int main(int argc, char** argv) {
   std::string command = argv[1];
   int first_flag = 2;
   std::string bench_case;
-  if (command == "bench") {
-    if (argc < 3)
-      return rill::cli::config_error("bench",
-                                     "which case? consume, latency, scale, responsiveness");
+  if (command == "bench" || command == "dead-letters") {
+    if (argc < 3 || argv[2][0] == '-')
+      return rill::cli::config_error(command, command == "bench"
+                                                ? "which case? consume, latency, scale, "
+                                                  "responsiveness, nodes"
+                                                : "which action? list, replay or purge");
     bench_case = argv[2];
     first_flag = 3;
   }
@@ -64,6 +70,10 @@ int main(int argc, char** argv) {
     run = rill::cli::demo_command;
   else if (command == "node")
     run = rill::cli::node_command;
+  else if (command == "dead-letters")
+    run = [&bench_case](rill::config& cfg) {
+      return rill::cli::dead_letters_command(cfg, bench_case);
+    };
   else if (command == "bench")
     run = [&bench_case](rill::config& cfg) {
       return rill::cli::bench_command(cfg, bench_case);
