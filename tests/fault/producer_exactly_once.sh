@@ -50,4 +50,25 @@ check "every seq once" test "$(seqs killed | sort -n | uniq | wc -l)" -eq $n
 rcli XADD other '*' seq x >/dev/null
 "$rill" produce --redis "$addr" --stream other --count 10 >"$dir/other.json" 2>"$dir/other.err"
 check "a stream with entries is appended to" test "$(rcli XLEN other)" -eq 11
+# -- 4. a value longer than the server takes; a large payload in bounded memory --------
+rcli CONFIG SET proto-max-bulk-len 1mb >/dev/null
+timeout 20 "$rill" produce --redis "$addr" --stream toolong --count 3 --payload-bytes 2000000 \
+  >"$dir/long.json" 2>"$dir/long.err"
+check "a value over proto-max-bulk-len fails the run (exit 1)" test $? -eq 1
+check "with one line naming the limit" grep -q "more than the server's proto-max-bulk-len (1048576)" "$dir/long.err"
+check "nothing was written" test "$(rcli XLEN toolong)" -eq 0
+rcli CONFIG SET proto-max-bulk-len 512mb >/dev/null
+"$rill" produce --redis "$addr" --stream big --count 20 --payload-bytes 16000000 \
+  >"$dir/big.json" 2>/dev/null &
+big=$!
+peak=0
+while kill -0 "$big" 2>/dev/null; do # VmHWM: the peak RSS so far (no GNU time needed)
+  hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$big/status" 2>/dev/null)
+  [ -n "$hwm" ] && [ "$hwm" -gt "$peak" ] && peak=$hwm
+  sleep 0.05
+done
+wait "$big"
+check "20 entries of 16 MB are produced" grep -q '"produced":20,' "$dir/big.json"
+echo "peak RSS for 20 x 16 MB: $peak KB"
+check "in bounded memory (< 400 MB)" test "$peak" -lt 400000
 finish

@@ -119,6 +119,7 @@ CAF_TEST(an error response nobody handles fails the entry not the worker) {
 }
 
 CAF_TEST(a worker killed by a throwing response handler is replaced) {
+  log_capture logs;
   fill(10);
   auto service = sys.spawn(answering);
   auto first_try = std::make_shared<std::set<std::string>>();
@@ -142,6 +143,11 @@ CAF_TEST(a worker killed by a throwing response handler is replaced) {
   CAF_CHECK_EQUAL(data->acked.size(), 10u);
   CAF_CHECK_EQUAL(metrics->processed.load(), 10u);
   CAF_CHECK_NOT_EQUAL(metrics->last_error().find("boom"), std::string::npos);
+  // Four deaths in one streak: one line, then one summary a second later.
+  CAF_CHECK_EQUAL(logs.count("a worker went down", spdlog::level::warn), 1u);
+  advance_time(std::chrono::seconds{1});
+  consume_messages();
+  CAF_CHECK_EQUAL(logs.count("4 workers went down in this streak", spdlog::level::warn), 1u);
   caf::anon_send_exit(service, caf::exit_reason::kill);
 }
 
