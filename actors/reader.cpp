@@ -512,6 +512,8 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
     [self](conn_up_atom, int64_t client_id) {
       auto& st = self->state;
       st.conn_client_id = client_id;
+      if (!st.failing)
+        st.metrics->set_last_error({}); // what conn_down reported is over
       // The name lease names this connection: take it now (then the group
       // is set up), or renew it with the new connection's id.
       if (!st.name_claim_started) {

@@ -23,6 +23,16 @@ bool worth_logging(uint64_t n) {
 
 void dead_letter(reader_ptr self, stream_entry entry, std::string reason);
 
+/// The entries an XCLAIM returned (none, with a warning, if the reply is
+/// malformed: they stay pending and come back by a later scan or claim).
+std::vector<stream_entry> claimed_entries(reader_ptr self, redis_reply&& reply) {
+  auto entries = parse_claimed_entries(std::move(reply));
+  if (entries)
+    return std::move(*entries);
+  spdlog::warn("consumer {}: {}", label(self->state), describe(entries.error()));
+  return {};
+}
+
 void arm_redeliver(reader_ptr self) {
   auto& st = self->state;
   if (st.retries.empty() || st.stopping)
@@ -202,12 +212,7 @@ void redeliver_due(reader_ptr self) {
           st.reclaiming -= n;
           for (auto& [id, count] : *known)
             st.in_transit.erase(id);
-          auto entries = parse_claimed_entries(std::move(reply));
-          if (!entries) {
-            spdlog::warn("consumer {}: {}", label(st), describe(entries.error()));
-            entries = std::vector<stream_entry>{};
-          }
-          for (auto& e : *entries) {
+          for (auto& e : claimed_entries(self, std::move(reply))) {
             e.deliveries = (*known)[e.id] + 1;
             known->erase(e.id);
             st.metrics->redelivered.fetch_add(1, std::memory_order_relaxed);
@@ -270,12 +275,7 @@ void retry_dead_letters(reader_ptr self) {
         st.dead_fetching -= static_cast<uint32_t>(n);
         for (auto& [id, reason] : *reasons)
           st.in_transit.erase(id);
-        auto entries = parse_claimed_entries(std::move(reply));
-        if (!entries) {
-          spdlog::warn("consumer {}: {}", label(st), describe(entries.error()));
-          entries = std::vector<stream_entry>{};
-        }
-        for (auto& e : *entries) {
+        for (auto& e : claimed_entries(self, std::move(reply))) {
           auto reason = std::move((*reasons)[e.id]);
           reasons->erase(e.id);
           dead_letter(self, std::move(e), std::move(reason));

@@ -127,12 +127,16 @@ caf::expected<std::vector<std::string>> chosen(runtime& rt, const config& cfg,
   return ids;
 }
 
+/// Exit status and line for a failed `chosen`: 2 for a missing --ids/--all.
+int refused(const caf::error& err) {
+  return code_of(err) == sec::invalid_config ? config_error("dead-letters", describe(err))
+                                             : fail(describe(err));
+}
+
 int replay(runtime& rt, const config& cfg, const std::string& stream, const std::string& dead) {
   auto ids = chosen(rt, cfg, dead);
   if (!ids)
-    return code_of(ids.error()) == sec::invalid_config
-             ? config_error("dead-letters", describe(ids.error()))
-             : fail(describe(ids.error()));
+    return refused(ids.error());
   uint64_t replayed = 0;
   std::vector<std::string> missing;
   for (const auto& id : *ids) {
@@ -175,9 +179,7 @@ int replay(runtime& rt, const config& cfg, const std::string& stream, const std:
 int purge(runtime& rt, const config& cfg, const std::string& dead) {
   auto ids = chosen(rt, cfg, dead);
   if (!ids)
-    return code_of(ids.error()) == sec::invalid_config
-             ? config_error("dead-letters", describe(ids.error()))
-             : fail(describe(ids.error()));
+    return refused(ids.error());
   uint64_t deleted = 0;
   for (size_t i = 0; i < ids->size(); i += 500) { // XDEL in chunks
     auto cmd = make_command({"XDEL", dead});
