@@ -267,7 +267,9 @@ void flush(reader_ptr self) {
                        std::make_move_iterator(ids->end()));
         if (!st.flush_armed) {
           st.flush_armed = true;
-          self->delayed_send(self, st.ack_retry.next(), flush_atom::value);
+          // Loading after a restart: it serves in a moment (see fail()).
+          auto delay = code_of(err) == sec::server_busy ? st.opts.retry_min : st.ack_retry.next();
+          self->delayed_send(self, delay, flush_atom::value);
         }
         check_done(self);
       });

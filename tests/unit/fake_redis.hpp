@@ -53,6 +53,8 @@ struct fake_stream {
   std::map<std::string, std::string> strings;
   /// While > 0, XACK fails (as with Redis unreachable) and counts down.
   uint32_t xack_failures = 0;
+  /// ... answering -LOADING instead.
+  bool loading_acks = false;
   /// While > 0, XGROUP and XREADGROUP answer -LOADING (and count down), as
   /// Redis does while it loads its data set after a restart.
   uint32_t loading = 0;
@@ -168,6 +170,8 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
         return redis_reply::status("OK");
       if (a[0] == "XACK" && s.xack_failures > 0) {
         --s.xack_failures;
+        if (s.loading_acks)
+          return error_from_reply("LOADING Redis is loading the dataset in memory");
         return make_error(sec::redis_unavailable, "redis is unavailable (test)");
       }
       if (a[0] == "XACK") {

@@ -229,6 +229,19 @@ CAF_TEST(a server still loading its data is asked again soon not backed off) {
   CAF_CHECK_EQUAL(data->acked.size(), 5u); // within 4 s; backing off took ~50 s
 }
 
+CAF_TEST(acks refused while the server loads are retried soon) {
+  fill(4);
+  callbacks->add(record(1));
+  data->xack_failures = 20;
+  data->loading_acks = true;
+  start(options(4));
+  for (int i = 0; i < 30 && data->acked.size() < 4; ++i) {
+    advance_time(std::chrono::milliseconds{100});
+    consume_messages();
+  }
+  CAF_CHECK_EQUAL(data->acked.size(), 4u); // within 3 s; backing off took ~50 s
+}
+
 CAF_TEST(failing acks are one warning per streak and counted when the stop gives up) {
   log_capture logs;
   fill(8);
