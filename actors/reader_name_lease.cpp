@@ -43,6 +43,18 @@ void refuse(reader_ptr self, const std::string& holder) {
   self->quit();
 }
 
+/// The lease cannot be taken at all (e.g. an ACL user without write access
+/// to the key): run, but say that a second process would go unnoticed.
+void run_unchecked(reader_ptr self, const std::string& why) {
+  auto& st = self->state;
+  spdlog::warn("consumer {}: cannot lease the consumer name ({}); another process with the "
+               "same name would go unnoticed",
+               label(st), why);
+  st.name_lease_off = true;
+  st.name_leased = true;
+  setup_group(self);
+}
+
 void retry_later(reader_ptr self, caf::timespan delay) {
   self->delayed_send(self, delay, lease_name_atom::value);
 }
@@ -107,12 +119,7 @@ void claim_name_lease(reader_ptr self, std::string takeover) {
       [self, first](redis_reply& reply) {
         auto& st = self->state;
         if (reply.is_error()) { // e.g. NOPERM on the key: run without the check
-          spdlog::warn("consumer {}: cannot lease the consumer name ({}); another process with "
-                       "the same name would go unnoticed",
-                       label(st), reply.str);
-          st.name_lease_off = true;
-          st.name_leased = true;
-          setup_group(self);
+          run_unchecked(self, reply.str);
           return;
         }
         if (reply.type != redis_reply::kind::integer) {
@@ -140,12 +147,7 @@ void claim_name_lease(reader_ptr self, std::string takeover) {
       [self, first](caf::error& err) {
         auto& st = self->state;
         if (code_of(err) == sec::no_permission) {
-          spdlog::warn("consumer {}: cannot lease the consumer name ({}); another process with "
-                       "the same name would go unnoticed",
-                       label(st), describe(err));
-          st.name_lease_off = true;
-          st.name_leased = true;
-          setup_group(self);
+          run_unchecked(self, describe(err));
           return;
         }
         spdlog::debug("consumer {}: name lease: {}", label(st), describe(err));

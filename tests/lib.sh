@@ -105,3 +105,19 @@ wait_until() {
 
 # drained STREAM GROUP RECORD N: every seq 0..N-1 recorded and nothing pending.
 drained() { [ "$(distinct "$3")" -eq "$4" ] && [ "$(pending "$1" "$2")" -eq 0 ]; }
+
+# make_test_ca NAME...: a test CA in $dir/tls (sets tls) and, for each NAME,
+# $tls/NAME.pem and $tls/NAME.key signed by it.
+make_test_ca() {
+  tls=$dir/tls
+  mkdir -p "$tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rill test CA" \
+    -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+  local node
+  for node in "$@"; do
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=$node" -keyout "$tls/$node.key" \
+      -out "$tls/$node.csr" 2>/dev/null
+    openssl x509 -req -in "$tls/$node.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+      -CAcreateserial -days 2 -out "$tls/$node.pem" 2>/dev/null
+  done
+}

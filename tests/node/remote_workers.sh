@@ -154,16 +154,7 @@ check "nothing processed by both" test "$(cat "$dir/$stream.a" "$dir/$stream.b" 
 check "nothing pending" test "$(pending $stream g)" -eq 0
 
 # -- 5. mutual TLS: a test CA's certificates connect, others are refused --------------
-tls=$dir/tls
-mkdir -p "$tls"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rill test CA" \
-  -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
-for node in reader worker; do
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=$node" -keyout "$tls/$node.key" \
-    -out "$tls/$node.csr" 2>/dev/null
-  openssl x509 -req -in "$tls/$node.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
-    -CAcreateserial -days 2 -out "$tls/$node.pem" 2>/dev/null
-done
+make_test_ca reader worker
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=intruder" \
   -keyout "$tls/intruder.key" -out "$tls/intruder.pem" 2>/dev/null
 tls_args() { # name cafile

@@ -6,16 +6,7 @@
 rill=$1
 source "$(dirname "$0")/../lib.sh"
 start_redis --appendonly no
-tls=$dir/tls
-mkdir -p "$tls"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rill test CA" \
-  -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
-for node in a b; do
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=$node" -keyout "$tls/$node.key" \
-    -out "$tls/$node.csr" 2>/dev/null
-  openssl x509 -req -in "$tls/$node.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
-    -CAcreateserial -days 2 -out "$tls/$node.pem" 2>/dev/null
-done
+make_test_ca a b
 openssl pkey -in "$tls/a.key" -aes256 -passout pass:sesame -out "$tls/a.enc.key" 2>/dev/null
 echo "not a pem file" >"$tls/garbage"
 node_port=$((20000 + RANDOM % 30000))
