@@ -372,6 +372,7 @@ void add_worker(reader_ptr self, caf::actor relay) {
 void close_worker_streak(reader_ptr self) {
   auto& st = self->state;
   auto n = st.worker_deaths.close();
+  st.streak_redelivered = false;
   if (n > 1)
     spdlog::warn("consumer {}: {} workers went down in this streak ({} entries redelivered "
                  "so far)",
@@ -391,10 +392,15 @@ void on_worker_down(reader_ptr self, const caf::down_msg& msg) {
     s.alive = false;
     st.metrics->workers_down.fetch_add(1, std::memory_order_relaxed);
     std::string held = s.busy ? s.id : std::string{};
-    if (st.worker_deaths.hit()) {
+    bool first = st.worker_deaths.hit();
+    if (first)
+      self->delayed_send(self, std::chrono::seconds{1}, streak_atom::value);
+    // One line for the streak, and one for its first redelivery if the first
+    // worker down held nothing.
+    if (first || (!held.empty() && !st.streak_redelivered)) {
       spdlog::warn("consumer {}: a worker went down ({}){}", label(st), describe(msg.reason),
                    held.empty() ? "" : "; redelivering its entry " + held);
-      self->delayed_send(self, std::chrono::seconds{1}, streak_atom::value);
+      st.streak_redelivered = st.streak_redelivered || !held.empty();
     }
     if (msg.reason && msg.reason != caf::exit_reason::normal)
       st.metrics->set_last_error("worker went down: " + describe(msg.reason));

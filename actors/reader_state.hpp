@@ -140,6 +140,7 @@ struct reader_state {
   steady::time_point name_wait_since;
   /// Workers going down (node kills take many at once): one line per streak.
   rill::streak worker_deaths;
+  bool streak_redelivered = false;
   /// Failed XACKs until one works again.
   rill::streak ack_failures;
 
