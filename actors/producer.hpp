@@ -1,6 +1,6 @@
 #pragma once
 
-#include "runtime/options.hpp"
+#include <rill/actors/options.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>

@@ -1,7 +1,7 @@
-#include "actors/reader.hpp"
+#include <rill/actors/reader.hpp>
 
-#include "actors/reader_state.hpp"
-#include "runtime/error.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/actors/reader_state.hpp>
 
 #include <spdlog/spdlog.h>
 

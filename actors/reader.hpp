@@ -1,7 +1,7 @@
 #pragma once
 
-#include "runtime/metrics.hpp"
-#include "runtime/options.hpp"
+#include <rill/actors/metrics.hpp>
+#include <rill/actors/options.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>

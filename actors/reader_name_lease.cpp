@@ -6,9 +6,9 @@
 // killed with SIGKILL leaves it behind, but its connection is gone, which a
 // successor sees at once (CLIENT LIST ID), so a restart does not wait.
 
-#include "actors/reader_state.hpp"
-#include "runtime/error.hpp"
-#include "runtime/stream_commands.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/actors/reader_state.hpp>
+#include <rill/actors/redis/stream_commands.hpp>
 
 #include <spdlog/spdlog.h>
 

@@ -1,9 +1,9 @@
 // The reader's recovery paths: redelivering failed entries, dead letters,
 // claiming entries of dead consumers, lease renewal, removing idle consumers.
 
-#include "actors/reader_state.hpp"
-#include "runtime/error.hpp"
-#include "runtime/stream_commands.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/actors/reader_state.hpp>
+#include <rill/actors/redis/stream_commands.hpp>
 
 #include <spdlog/spdlog.h>
 

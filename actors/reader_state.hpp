@@ -3,10 +3,10 @@
 // Internal to the reader actor (reader.cpp: the read -> deliver -> ack flow;
 // reader_recovery.cpp: redelivery, dead letters, claims, leases, sweeps).
 
-#include "actors/reader.hpp"
-#include "runtime/backoff.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/streak.hpp"
+#include <rill/actors/backoff.hpp>
+#include <rill/actors/messages.hpp>
+#include <rill/actors/reader.hpp>
+#include <rill/actors/streak.hpp>
 
 #include <caf/actor_clock.hpp>
 #include <caf/event_based_actor.hpp>

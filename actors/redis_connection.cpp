@@ -1,9 +1,9 @@
-#include "actors/redis_connection.hpp"
+#include <rill/actors/redis_connection.hpp>
 
-#include "runtime/backoff.hpp"
-#include "runtime/error.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/reply_reader.hpp"
+#include <rill/actors/backoff.hpp>
+#include <rill/actors/error.hpp>
+#include <rill/actors/messages.hpp>
+#include <rill/actors/redis/reply_reader.hpp>
 
 #include <caf/io/broker.hpp>
 #include <caf/io/middleman.hpp>

@@ -1,7 +1,7 @@
-#include "actors/worker.hpp"
+#include <rill/actors/worker.hpp>
 
-#include "runtime/error.hpp"
-#include "runtime/messages.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/actors/messages.hpp>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>

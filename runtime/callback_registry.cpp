@@ -1,6 +1,6 @@
-#include "runtime/callback_registry.hpp"
+#include <rill/runtime/callback_registry.hpp>
 
-#include "runtime/error.hpp"
+#include <rill/actors/error.hpp>
 
 #include <algorithm>
 #include <stdexcept>

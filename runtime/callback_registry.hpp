@@ -1,6 +1,6 @@
 #pragma once
 
-#include "runtime/callbacks.hpp"
+#include <rill/actors/callbacks.hpp>
 
 #include <caf/expected.hpp>
 

@@ -1,8 +1,8 @@
-#include "runtime/config.hpp"
+#include <rill/runtime/config.hpp>
 
-#include "runtime/error.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/secrets.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/actors/messages.hpp>
+#include <rill/runtime/secrets.hpp>
 
 #include <caf/config_option_set.hpp>
 #include <caf/config_value.hpp>

@@ -1,4 +1,4 @@
-#include "runtime/consumer.hpp"
+#include <rill/runtime/consumer.hpp>
 
 namespace rill {
 

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "runtime/callbacks.hpp"
-#include "runtime/metrics.hpp"
-#include "runtime/options.hpp"
+#include <rill/actors/callbacks.hpp>
+#include <rill/actors/metrics.hpp>
+#include <rill/actors/options.hpp>
 
 #include <caf/actor.hpp>
 

@@ -1,11 +1,11 @@
-#include "runtime/node.hpp"
+#include <rill/runtime/node.hpp>
 
-#include "actors/ack_relay.hpp"
-#include "actors/worker.hpp"
-#include "runtime/error.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/tls_files.hpp"
+#include <rill/actors/ack_relay.hpp>
+#include <rill/actors/error.hpp>
+#include <rill/actors/messages.hpp>
+#include <rill/actors/worker.hpp>
+#include <rill/runtime/runtime.hpp>
+#include <rill/runtime/tls_files.hpp>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>

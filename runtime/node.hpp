@@ -6,8 +6,8 @@
 // are ordinary workers: one credit per idle worker, one entry per credit, an
 // ack back, batched XACK at the reader.
 
-#include "runtime/callbacks.hpp"
-#include "runtime/options.hpp"
+#include <rill/actors/callbacks.hpp>
+#include <rill/actors/options.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/expected.hpp>

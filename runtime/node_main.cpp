@@ -1,11 +1,11 @@
-#include "runtime/node_main.hpp"
+#include <rill/runtime/node_main.hpp>
 
-#include "runtime/backoff.hpp"
-#include "runtime/error.hpp"
-#include "runtime/logging.hpp"
-#include "runtime/node.hpp"
-#include "runtime/node_roles.hpp"
-#include "runtime/runtime.hpp"
+#include <rill/actors/backoff.hpp>
+#include <rill/actors/error.hpp>
+#include <rill/runtime/logging.hpp>
+#include <rill/runtime/node.hpp>
+#include <rill/runtime/node_roles.hpp>
+#include <rill/runtime/runtime.hpp>
 
 #include <spdlog/spdlog.h>
 

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "runtime/callback_registry.hpp"
-#include "runtime/config.hpp"
+#include <rill/runtime/callback_registry.hpp>
+#include <rill/runtime/config.hpp>
 
 #include <functional>
 

@@ -1,7 +1,7 @@
-#include "runtime/node_roles.hpp"
+#include <rill/runtime/node_roles.hpp>
 
-#include "runtime/config.hpp"
-#include "runtime/error.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/runtime/config.hpp>
 
 #include <sstream>
 

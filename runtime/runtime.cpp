@@ -1,12 +1,12 @@
-#include "runtime/runtime.hpp"
+#include <rill/runtime/runtime.hpp>
 
-#include "actors/producer.hpp"
-#include "actors/reader.hpp"
-#include "actors/redis_connection.hpp"
-#include "actors/worker.hpp"
-#include "runtime/error.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/scheduler.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/actors/messages.hpp>
+#include <rill/actors/producer.hpp>
+#include <rill/actors/reader.hpp>
+#include <rill/actors/redis_connection.hpp>
+#include <rill/actors/worker.hpp>
+#include <rill/runtime/scheduler.hpp>
 
 #include <caf/actor_registry.hpp>
 #include <caf/scoped_actor.hpp>

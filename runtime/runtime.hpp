@@ -1,9 +1,9 @@
 #pragma once
 
-#include "runtime/config.hpp"
-#include "runtime/consumer.hpp"
-#include "runtime/redis_command.hpp"
-#include "runtime/redis_reply.hpp"
+#include <rill/actors/redis/command.hpp>
+#include <rill/actors/redis/reply.hpp>
+#include <rill/runtime/config.hpp>
+#include <rill/runtime/consumer.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>

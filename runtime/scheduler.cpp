@@ -1,4 +1,4 @@
-#include "runtime/scheduler.hpp"
+#include <rill/runtime/scheduler.hpp>
 
 // CAF's logger macros must be replaced before the scheduler's templates are
 // read, so this file includes the logger first and the scheduler after.

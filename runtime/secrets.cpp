@@ -1,4 +1,4 @@
-#include "runtime/secrets.hpp"
+#include <rill/runtime/secrets.hpp>
 
 #include <cstdlib>
 

@@ -1,6 +1,6 @@
-#include "runtime/tls_files.hpp"
+#include <rill/runtime/tls_files.hpp>
 
-#include "runtime/error.hpp"
+#include <rill/actors/error.hpp>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>

@@ -10,10 +10,10 @@
 // Both writes are idempotent: a redelivery after a crash (at-least-once)
 // writes the same values again.
 
-#include "runtime/error.hpp"
-#include "runtime/node_main.hpp"
-#include "runtime/redis_command.hpp"
-#include "runtime/runtime.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/actors/redis/command.hpp>
+#include <rill/runtime/node_main.hpp>
+#include <rill/runtime/runtime.hpp>
 
 #include <caf/event_based_actor.hpp>
 

@@ -2,9 +2,9 @@
 
 // `rill bench`: measurements side by side in one run (never timed asserts).
 
-#include "runtime/blocking_client.hpp"
-#include "runtime/config.hpp"
-#include "runtime/local_redis.hpp"
+#include <rill/runtime/config.hpp>
+#include <rill/testing/blocking_client.hpp>
+#include <rill/testing/local_redis.hpp>
 
 #include <cstdint>
 #include <optional>

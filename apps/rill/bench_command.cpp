@@ -1,10 +1,10 @@
-#include "actors/load_generator.hpp"
-#include "apps/rill/bench.hpp"
-#include "apps/rill/commands.hpp"
-#include "runtime/error.hpp"
-#include "runtime/logging.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/runtime.hpp"
+#include "bench.hpp"
+#include "commands.hpp"
+#include "load_generator.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/actors/messages.hpp>
+#include <rill/runtime/logging.hpp>
+#include <rill/runtime/runtime.hpp>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>

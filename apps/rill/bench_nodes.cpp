@@ -3,10 +3,10 @@
 // each worker node running K workers that wait `--work-us` asynchronously per
 // entry. Reports the reader node's msgs/s for each and the ratio.
 
-#include "apps/rill/bench.hpp"
-#include "apps/rill/commands.hpp"
-#include "runtime/error.hpp"
-#include "runtime/local_redis.hpp" // free_loopback_port
+#include "bench.hpp"
+#include "commands.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/testing/local_redis.hpp> // free_loopback_port
 
 #include <chrono>
 #include <csignal>

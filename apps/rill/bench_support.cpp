@@ -1,6 +1,6 @@
-#include "apps/rill/bench.hpp"
+#include "bench.hpp"
 
-#include "runtime/error.hpp"
+#include <rill/actors/error.hpp>
 
 #include <hiredis/hiredis.h>
 

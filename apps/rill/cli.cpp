@@ -1,4 +1,4 @@
-#include "apps/rill/commands.hpp"
+#include "commands.hpp"
 
 #include <cstdio>
 #include <iostream>

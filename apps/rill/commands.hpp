@@ -1,6 +1,6 @@
 #pragma once
 
-#include "runtime/config.hpp"
+#include <rill/runtime/config.hpp>
 
 #include <string>
 

@@ -1,7 +1,7 @@
-#include "apps/rill/commands.hpp"
-#include "apps/rill/seq_callbacks.hpp"
-#include "runtime/error.hpp"
-#include "runtime/runtime.hpp"
+#include "commands.hpp"
+#include "seq_callbacks.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/runtime/runtime.hpp>
 
 #include <spdlog/spdlog.h>
 

@@ -1,11 +1,11 @@
 // `rill dead-letters`: look at a stream's dead letters, put chosen ones back
 // on the stream, or delete them.
 
-#include "apps/rill/commands.hpp"
-#include "apps/rill/json_line.hpp"
-#include "runtime/error.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/stream_commands.hpp"
+#include "commands.hpp"
+#include "json_line.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/actors/redis/stream_commands.hpp>
+#include <rill/runtime/runtime.hpp>
 
 #include <cstdio>
 #include <sstream>

@@ -1,11 +1,11 @@
-#include "actors/load_generator.hpp"
-#include "apps/rill/commands.hpp"
-#include "runtime/blocking_client.hpp"
-#include "runtime/error.hpp"
-#include "runtime/local_redis.hpp"
-#include "runtime/logging.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/seq_checksum.hpp"
+#include "commands.hpp"
+#include "load_generator.hpp"
+#include "seq_checksum.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/runtime/logging.hpp>
+#include <rill/runtime/runtime.hpp>
+#include <rill/testing/blocking_client.hpp>
+#include <rill/testing/local_redis.hpp>
 
 #include <caf/send.hpp>
 

@@ -1,4 +1,4 @@
-#include "apps/rill/json_line.hpp"
+#include "json_line.hpp"
 
 namespace rill::cli {
 

@@ -1,8 +1,8 @@
 // The `rill` binary: one entry point, one subcommand per role.
 
-#include "apps/rill/commands.hpp"
-#include "runtime/error.hpp"
-#include "runtime/logging.hpp"
+#include "commands.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/runtime/logging.hpp>
 
 #include <cstring>
 #include <functional>

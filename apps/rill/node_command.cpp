@@ -1,8 +1,8 @@
-#include "apps/rill/commands.hpp"
-#include "apps/rill/json_line.hpp"
-#include "apps/rill/seq_callbacks.hpp"
-#include "runtime/node_main.hpp"
-#include "runtime/runtime.hpp"
+#include "commands.hpp"
+#include "json_line.hpp"
+#include "seq_callbacks.hpp"
+#include <rill/runtime/node_main.hpp>
+#include <rill/runtime/runtime.hpp>
 
 #include <algorithm>
 #include <cmath>

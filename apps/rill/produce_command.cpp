@@ -1,9 +1,9 @@
-#include "actors/load_generator.hpp"
-#include "apps/rill/commands.hpp"
-#include "runtime/error.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/seq_checksum.hpp"
-#include "runtime/stream_entry.hpp"
+#include "commands.hpp"
+#include "load_generator.hpp"
+#include "seq_checksum.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/actors/stream_entry.hpp>
+#include <rill/runtime/runtime.hpp>
 
 #include <caf/send.hpp>
 

@@ -1,7 +1,7 @@
-#include "apps/rill/seq_callbacks.hpp"
+#include "seq_callbacks.hpp"
 
-#include "runtime/error.hpp"
-#include "runtime/seq_checksum.hpp"
+#include "seq_checksum.hpp"
+#include <rill/actors/error.hpp>
 
 #include <algorithm>
 #include <cerrno>

@@ -2,9 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/callback_registry.hpp"
-#include "runtime/callbacks.hpp"
-#include "runtime/config.hpp"
+#include <rill/actors/callbacks.hpp>
+#include <rill/runtime/callback_registry.hpp>
+#include <rill/runtime/config.hpp>
 
 #include <atomic>
 #include <cstdint>

@@ -4,12 +4,12 @@
 // a free loopback port (rill::local_redis) and that dies with the test process
 // even on a crash or a ctest timeout (PR_SET_PDEATHSIG).
 
-#include "runtime/blocking_client.hpp"
-#include "runtime/config.hpp"
-#include "runtime/error.hpp"
-#include "runtime/local_redis.hpp"
-#include "runtime/logging.hpp"
-#include "runtime/options.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/actors/options.hpp>
+#include <rill/runtime/config.hpp>
+#include <rill/runtime/logging.hpp>
+#include <rill/testing/blocking_client.hpp>
+#include <rill/testing/local_redis.hpp>
 
 #include <caf/test/unit_test.hpp>
 

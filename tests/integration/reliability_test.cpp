@@ -1,8 +1,8 @@
 #define CAF_SUITE reliability
 #include "redis_fixture.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/seq_checksum.hpp"
-#include "runtime/stream_commands.hpp"
+#include "seq_checksum.hpp"
+#include <rill/actors/redis/stream_commands.hpp>
+#include <rill/runtime/runtime.hpp>
 
 #include <caf/test/unit_test.hpp>
 

@@ -1,8 +1,8 @@
 #define CAF_SUITE spine
-#include "actors/load_generator.hpp"
+#include "load_generator.hpp"
 #include "redis_fixture.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/seq_checksum.hpp"
+#include "seq_checksum.hpp"
+#include <rill/runtime/runtime.hpp>
 
 #include <caf/test/unit_test.hpp>
 

@@ -1,5 +1,5 @@
 #define CAF_SUITE backoff
-#include "runtime/backoff.hpp"
+#include <rill/actors/backoff.hpp>
 
 #include <caf/test/unit_test.hpp>
 

@@ -1,10 +1,10 @@
 #define CAF_SUITE config
-#include "runtime/config.hpp"
+#include <rill/runtime/config.hpp>
 
-#include "runtime/backoff.hpp"
-#include "runtime/error.hpp"
-#include "runtime/scheduler.hpp"
-#include "runtime/seq_checksum.hpp"
+#include "seq_checksum.hpp"
+#include <rill/actors/backoff.hpp>
+#include <rill/actors/error.hpp>
+#include <rill/runtime/scheduler.hpp>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>

@@ -1,9 +1,9 @@
 #define CAF_SUITE node_roles
-#include "runtime/node_roles.hpp"
+#include <rill/runtime/node_roles.hpp>
 
-#include "runtime/callback_registry.hpp"
-#include "runtime/config.hpp"
-#include "runtime/error.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/runtime/callback_registry.hpp>
+#include <rill/runtime/config.hpp>
 
 #include <caf/test/unit_test.hpp>
 

@@ -1,8 +1,8 @@
 #define CAF_SUITE protocol
-#include "runtime/error.hpp"
-#include "runtime/redis_command.hpp"
-#include "runtime/reply_reader.hpp"
-#include "runtime/stream_entry.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/actors/redis/command.hpp>
+#include <rill/actors/redis/reply_reader.hpp>
+#include <rill/actors/stream_entry.hpp>
 
 #include <caf/test/unit_test.hpp>
 

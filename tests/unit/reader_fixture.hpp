@@ -3,11 +3,11 @@
 // The reader fixture shared by the reader's test suites: a reader with `k`
 // workers against the scripted fake Redis, on CAF's test coordinator.
 
-#include "actors/ack_relay.hpp"
-#include "actors/reader.hpp"
-#include "actors/worker.hpp"
-#include "fake_redis.hpp"
-#include "runtime/error.hpp"
+#include <rill/actors/ack_relay.hpp>
+#include <rill/actors/error.hpp>
+#include <rill/actors/reader.hpp>
+#include <rill/actors/worker.hpp>
+#include <rill/testing/fake_redis.hpp>
 
 #include <caf/test/dsl.hpp>
 

@@ -1,5 +1,5 @@
 #define CAF_SUITE scheduler
-#include "runtime/scheduler.hpp"
+#include <rill/runtime/scheduler.hpp>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>

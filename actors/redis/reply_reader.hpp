@@ -1,6 +1,6 @@
 #pragma once
 
-#include "runtime/redis_reply.hpp"
+#include <rill/actors/redis/reply.hpp>
 
 #include <caf/expected.hpp>
 

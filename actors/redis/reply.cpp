@@ -1,4 +1,4 @@
-#include "runtime/redis_reply.hpp"
+#include <rill/actors/redis/reply.hpp>
 
 namespace rill {
 

@@ -4,9 +4,9 @@
 // leases, dead letters, removing idle consumers). Pure functions: the reader
 // sends them, the unit tests check them.
 
-#include "runtime/redis_command.hpp"
-#include "runtime/redis_reply.hpp"
-#include "runtime/stream_entry.hpp"
+#include <rill/actors/redis/command.hpp>
+#include <rill/actors/redis/reply.hpp>
+#include <rill/actors/stream_entry.hpp>
 
 #include <caf/expected.hpp>
 

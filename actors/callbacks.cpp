@@ -1,6 +1,6 @@
-#include "runtime/callbacks.hpp"
+#include <rill/actors/callbacks.hpp>
 
-#include "runtime/messages.hpp"
+#include <rill/actors/messages.hpp>
 
 #include <caf/send.hpp>
 

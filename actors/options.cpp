@@ -1,6 +1,6 @@
-#include "runtime/options.hpp"
+#include <rill/actors/options.hpp>
 
-#include "runtime/error.hpp"
+#include <rill/actors/error.hpp>
 
 #include <unistd.h>
 

@@ -1,6 +1,6 @@
-#include "runtime/blocking_client.hpp"
+#include <rill/testing/blocking_client.hpp>
 
-#include "runtime/error.hpp"
+#include <rill/actors/error.hpp>
 
 #include <hiredis/hiredis.h>
 

@@ -1,6 +1,6 @@
-#include "runtime/messages.hpp"
+#include <rill/actors/messages.hpp>
 
-#include "runtime/error.hpp"
+#include <rill/actors/error.hpp>
 
 namespace rill {
 

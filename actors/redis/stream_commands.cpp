@@ -1,6 +1,6 @@
-#include "runtime/stream_commands.hpp"
+#include <rill/actors/redis/stream_commands.hpp>
 
-#include "runtime/error.hpp"
+#include <rill/actors/error.hpp>
 
 #include <chrono>
 

@@ -1,4 +1,4 @@
-#include "runtime/backoff.hpp"
+#include <rill/actors/backoff.hpp>
 
 #include <algorithm>
 #include <random>

@@ -1,7 +1,7 @@
-#include "runtime/local_redis.hpp"
+#include <rill/testing/local_redis.hpp>
 
-#include "runtime/blocking_client.hpp"
-#include "runtime/error.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/testing/blocking_client.hpp>
 
 #include <arpa/inet.h>
 #include <csignal>

@@ -1,6 +1,6 @@
-#include "runtime/stream_entry.hpp"
+#include <rill/actors/stream_entry.hpp>
 
-#include "runtime/error.hpp"
+#include <rill/actors/error.hpp>
 
 #include <charconv>
 

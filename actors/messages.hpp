@@ -14,9 +14,9 @@
 // An ack or nack also returns the worker's credit: the reader never holds more
 // entries than it has idle workers.
 
-#include "runtime/redis_command.hpp"
-#include "runtime/redis_reply.hpp"
-#include "runtime/stream_entry.hpp"
+#include <rill/actors/redis/command.hpp>
+#include <rill/actors/redis/reply.hpp>
+#include <rill/actors/stream_entry.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system_config.hpp>

@@ -1,4 +1,4 @@
-#include "runtime/seq_checksum.hpp"
+#include "seq_checksum.hpp"
 
 #include <charconv>
 

@@ -1,8 +1,8 @@
-#include "actors/load_generator.hpp"
+#include "load_generator.hpp"
 
-#include "runtime/backoff.hpp"
-#include "runtime/error.hpp"
-#include "runtime/messages.hpp"
+#include <rill/actors/backoff.hpp>
+#include <rill/actors/error.hpp>
+#include <rill/actors/messages.hpp>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>

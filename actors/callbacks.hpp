@@ -1,6 +1,6 @@
 #pragma once
 
-#include "runtime/stream_entry.hpp"
+#include <rill/actors/stream_entry.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/error.hpp>

@@ -5,8 +5,8 @@
 // keeps one stream's state: entries not yet delivered, the consumer's own
 // pending entries (for `0` reads), and every command it received.
 
-#include "runtime/error.hpp"
-#include "runtime/messages.hpp"
+#include <rill/actors/error.hpp>
+#include <rill/actors/messages.hpp>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>

@@ -1,4 +1,4 @@
-#include "runtime/error.hpp"
+#include <rill/actors/error.hpp>
 
 #include <caf/atom.hpp>
 #include <caf/message.hpp>

@@ -1,6 +1,6 @@
-#include "runtime/reply_reader.hpp"
+#include <rill/actors/redis/reply_reader.hpp>
 
-#include "runtime/error.hpp"
+#include <rill/actors/error.hpp>
 
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>

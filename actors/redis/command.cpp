@@ -1,4 +1,4 @@
-#include "runtime/redis_command.hpp"
+#include <rill/actors/redis/command.hpp>
 
 #include <hiredis/hiredis.h>
 
