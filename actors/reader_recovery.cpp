@@ -1,5 +1,6 @@
-// The reader's recovery paths: redelivering failed entries, dead letters,
-// claiming entries of dead consumers, lease renewal, removing idle consumers.
+// The reader's recovery paths for entries it holds: redelivering failed
+// entries (the retry queue keeps them), delivery counts of entries Redis
+// delivered before, dead letters.
 
 #include <rill/actors/error.hpp>
 #include <rill/actors/reader_state.hpp>
@@ -35,23 +36,15 @@ std::vector<stream_entry> claimed_entries(reader_ptr self, redis_reply&& reply) 
 
 void arm_redeliver(reader_ptr self) {
   auto& st = self->state;
-  if (st.retries.empty() || st.stopping)
+  if (st.stopping)
     return;
-  auto earliest
-    = std::min_element(st.retries.begin(), st.retries.end(),
-                       [](const retry_item& x, const retry_item& y) { return x.due < y.due; })
-        ->due;
-  if (st.redeliver_armed && st.redeliver_at <= earliest)
-    return;
-  st.redeliver_armed = true;
-  st.redeliver_at = earliest;
-  auto delay = std::max<steady::duration>(earliest - self->clock().now(), steady::duration{0});
-  self->delayed_send(self, delay, redeliver_atom::value);
+  if (auto delay = st.retries.arm(self->clock().now()))
+    self->delayed_send(self, *delay, redeliver_atom::value);
 }
 
 void arm_dead_retry(reader_ptr self) {
   auto& st = self->state;
-  if (st.dead_retry_armed || st.dead_retry.empty())
+  if (st.dead_retry_armed || st.retries.dead() == 0)
     return;
   st.dead_retry_armed = true;
   self->delayed_send(self, st.dead_retry_backoff.next(), dead_retry_atom::value);
@@ -81,8 +74,7 @@ void dead_letter(reader_ptr self, stream_entry entry, std::string reason) {
           spdlog::warn("consumer {}: entry {} dead-lettered to {} after {} deliveries ({} so "
                        "far): {}",
                        label(st), item->id, st.dead_stream, deliveries, n, item->reason);
-        maybe_read(self);
-        check_done(self);
+        step(self);
       },
       [self, item](caf::error& err) {
         // Nothing was written and nothing acked (the script stops at the
@@ -92,14 +84,13 @@ void dead_letter(reader_ptr self, stream_entry entry, std::string reason) {
         --st.dead_in_flight;
         st.in_transit.erase(item->id);
         st.metrics->dead_letter_failures.fetch_add(1, std::memory_order_relaxed);
-        if (st.dead_retry_backoff.attempts() == 0 && st.dead_retry.empty())
+        if (st.dead_retry_backoff.attempts() == 0 && st.retries.dead() == 0)
           spdlog::error("consumer {}: cannot write dead letter for {} to {}; the entry stays "
                         "pending and is tried again with backoff (one line per streak): {}",
                         label(st), item->id, st.dead_stream, describe(err));
-        st.dead_retry.push_back(std::move(*item));
+        st.retries.dead_failed(std::move(*item));
         arm_dead_retry(self);
-        maybe_read(self);
-        check_done(self);
+        step(self);
       });
 }
 
@@ -140,9 +131,7 @@ void admit_redelivered(reader_ptr self, std::vector<stream_entry> entries) {
         st.waiting.emplace_back(std::move(e));
       }
     }
-    dispatch_waiting(self);
-    maybe_read(self);
-    check_done(self);
+    step(self);
   };
   self->request(st.commands, st.opts.request_timeout, std::move(cmd))
     .then(
@@ -173,29 +162,25 @@ void on_failure(reader_ptr self, stream_entry entry, const caf::error& err) {
     dead_letter(self, std::move(entry), std::move(reason));
   } else {
     auto delay = backoff_delay(st.opts.redeliver_base, st.opts.redeliver_cap, entry.deliveries - 1);
-    st.retries.push_back(retry_item{self->clock().now() + delay, std::move(entry)});
+    st.retries.schedule(std::move(entry), self->clock().now() + delay);
     arm_redeliver(self);
   }
 }
 
 void redeliver_due(reader_ptr self) {
   auto& st = self->state;
-  if (st.retries.empty() || st.stopping)
+  if (st.retries.retries() == 0 || st.stopping)
     return;
-  auto committed = st.waiting.size() + st.annotating + st.reclaiming;
-  auto free = st.idle.size() > committed ? st.idle.size() - committed : 0;
-  auto now = self->clock().now(); // virtual time under the test coordinator
+  // Room for redeliveries: idle workers not spoken for by entries that reach
+  // a worker before them.
+  auto free = st.slots.free_workers(st.waiting.size() + st.annotating + st.reclaiming);
   std::vector<std::string> ids;
   auto known = std::make_shared<std::unordered_map<std::string, uint32_t>>();
-  for (auto i = st.retries.begin(); i != st.retries.end() && ids.size() < free;) {
-    if (i->due <= now) {
-      ids.push_back(i->entry.id);
-      st.in_transit.insert(i->entry.id);
-      (*known)[i->entry.id] = i->entry.deliveries;
-      i = st.retries.erase(i);
-    } else {
-      ++i;
-    }
+  // The actor clock: virtual time under the test coordinator.
+  for (auto& item : st.retries.take_due(self->clock().now(), free)) {
+    ids.push_back(item.entry.id);
+    st.in_transit.insert(item.entry.id);
+    (*known)[item.entry.id] = item.entry.deliveries;
   }
   if (!ids.empty()) {
     auto n = static_cast<uint32_t>(ids.size());
@@ -223,9 +208,7 @@ void redeliver_due(reader_ptr self) {
             st.metrics->deleted.fetch_add(1, std::memory_order_relaxed);
             ack_later(self, id);
           }
-          dispatch_waiting(self);
-          redeliver_due(self);
-          check_done(self);
+          step(self);
         },
         [self, known, n](caf::error& err) {
           // Put them back; they are still pending for us in Redis. (Not a
@@ -240,11 +223,10 @@ void redeliver_due(reader_ptr self) {
             stream_entry e;
             e.id = id;
             e.deliveries = count;
-            st.retries.push_back(retry_item{due, std::move(e)});
+            st.retries.schedule(std::move(e), due);
           }
           arm_redeliver(self);
-          maybe_read(self);
-          check_done(self);
+          step(self);
         });
   }
   arm_redeliver(self);
@@ -252,19 +234,18 @@ void redeliver_due(reader_ptr self) {
 
 void retry_dead_letters(reader_ptr self) {
   auto& st = self->state;
-  if (st.dead_retry.empty() || st.stopping)
+  if (st.retries.dead() == 0 || st.stopping)
     return;
   // A few at a time: each comes back with all its fields.
-  constexpr size_t most = 16;
-  auto n = std::min(most, st.dead_retry.size());
+  auto items = st.retries.take_dead(16);
+  auto n = items.size();
   auto reasons = std::make_shared<std::unordered_map<std::string, std::string>>();
   std::vector<std::string> ids;
-  for (size_t i = 0; i < n; ++i) {
-    ids.push_back(st.dead_retry[i].id);
-    st.in_transit.insert(st.dead_retry[i].id);
-    (*reasons)[st.dead_retry[i].id] = std::move(st.dead_retry[i].reason);
+  for (auto& item : items) {
+    ids.push_back(item.id);
+    st.in_transit.insert(item.id);
+    (*reasons)[item.id] = std::move(item.reason);
   }
-  st.dead_retry.erase(st.dead_retry.begin(), st.dead_retry.begin() + static_cast<long>(n));
   st.dead_fetching += static_cast<uint32_t>(n);
   self
     ->request(st.commands, st.opts.request_timeout,
@@ -285,7 +266,7 @@ void retry_dead_letters(reader_ptr self) {
           ack_later(self, id);
         }
         retry_dead_letters(self);
-        check_done(self);
+        step(self);
       },
       [self, reasons, n](caf::error& err) {
         auto& st = self->state;
@@ -294,208 +275,10 @@ void retry_dead_letters(reader_ptr self) {
           st.in_transit.erase(id);
         spdlog::debug("consumer {}: dead-letter XCLAIM failed: {}", label(st), describe(err));
         for (auto& [id, reason] : *reasons)
-          st.dead_retry.push_back(dead_item{id, std::move(reason)});
+          st.retries.dead_failed(dead_item{id, std::move(reason)});
         arm_dead_retry(self);
-        check_done(self);
+        step(self);
       });
-}
-
-void start_recovery_timers(reader_ptr self) {
-  auto& st = self->state;
-  if (st.opts.claim_min_idle.count() > 0) {
-    self->delayed_send(self, st.opts.claim_interval, claim_atom::value);
-    self->delayed_send(self, st.opts.claim_min_idle / 3, lease_atom::value);
-  }
-  if (st.opts.consumer_idle_timeout.count() > 0)
-    self->delayed_send(self, std::min<caf::timespan>(st.opts.consumer_idle_timeout, 60s),
-                       sweep_atom::value);
-  if (st.opts.orphan_check.count() > 0)
-    self->delayed_send(self, st.opts.orphan_check, orphan_atom::value, true);
-}
-
-namespace {
-
-/// Pages through the own pending list from `start` (inclusive "-", or an
-/// exclusive "(id"), queueing for redelivery every entry nobody holds.
-void scan_orphans_from(reader_ptr self, std::string start) {
-  auto& st = self->state;
-  st.orphan_scan_outstanding = true;
-  auto page = static_cast<uint64_t>(st.slots.size() + st.held() + st.acks.size() + 256);
-  auto claims_before = st.claims_sent;
-  self
-    ->request(st.conn, st.opts.request_timeout,
-              xpending_range(st.opts.stream, st.opts.group, start, "+", page, st.opts.consumer))
-    .then(
-      [self, page, claims_before](redis_reply& reply) {
-        auto& st = self->state;
-        st.orphan_scan_outstanding = false;
-        auto rows = parse_pending_rows(reply);
-        if (!rows) {
-          spdlog::warn("consumer {}: {}", label(st), describe(rows.error()));
-          return;
-        }
-        // An XAUTOCLAIM that ran before the XPENDING and whose reply is still
-        // on its way made entries ours that we cannot see yet: next time.
-        if (st.claim_outstanding || st.claims_sent != claims_before || st.stopping)
-          return;
-        size_t adopted = 0;
-        auto now = self->clock().now();
-        auto last = rows->empty() ? std::string{} : rows->back().id;
-        for (auto& row : *rows) {
-          if (st.holds(row.id))
-            continue;
-          stream_entry e;
-          e.id = std::move(row.id);
-          e.deliveries = row.deliveries;
-          st.retries.push_back(retry_item{now, std::move(e)});
-          ++adopted;
-        }
-        if (adopted > 0) {
-          st.metrics->orphans.fetch_add(adopted, std::memory_order_relaxed);
-          spdlog::warn("consumer {}: {} entries were pending for this consumer but held by "
-                       "nobody (a read whose reply was lost or that ran after its "
-                       "connection closed); redelivering them",
-                       label(st), adopted);
-          redeliver_due(self);
-        }
-        if (rows->size() == page && !last.empty())
-          scan_orphans_from(self, "(" + last);
-      },
-      [self](caf::error& err) {
-        self->state.orphan_scan_outstanding = false;
-        spdlog::debug("consumer {}: orphan scan failed: {}", label(self->state), describe(err));
-      });
-}
-
-} // namespace
-
-void scan_orphans(reader_ptr self) {
-  auto& st = self->state;
-  if (st.stopping || st.orphan_scan_outstanding || st.current == reader_state::phase::setup)
-    return;
-  scan_orphans_from(self, "-");
-}
-
-void claim(reader_ptr self) {
-  auto& st = self->state;
-  if (st.stopping || st.claim_outstanding)
-    return;
-  auto credits = st.credits();
-  if (credits == 0 && st.current == reader_state::phase::live && st.busy == 0 && st.held() == 0
-      && st.reads_outstanding > 0 && st.conn_client_id >= 0) {
-    // Idle, with every credit in a read blocked on an empty stream: that is
-    // spare capacity. Unblock the read; the claim runs when it returns.
-    st.claim_pending = true;
-    unblock_reads(self);
-    return;
-  }
-  // Own pending entries come first; claim only with idle workers to spare.
-  if (st.current != reader_state::phase::live || credits == 0) {
-    self->delayed_send(self, st.opts.claim_interval, claim_atom::value);
-    return;
-  }
-  st.claim_outstanding = true;
-  ++st.claims_sent;
-  st.reserved += credits; // what the claim may return, like a read
-  self
-    ->request(st.commands, st.opts.request_timeout,
-              xautoclaim(st.opts.stream, st.opts.group, st.opts.consumer, st.opts.claim_min_idle,
-                         st.claim_cursor, credits))
-    .then(
-      [self, credits](redis_reply& reply) {
-        auto& st = self->state;
-        st.claim_outstanding = false;
-        st.reserved -= credits;
-        auto batch = parse_autoclaim_reply(std::move(reply));
-        if (!batch) {
-          spdlog::warn("consumer {}: {}", label(st), describe(batch.error()));
-          self->delayed_send(self, st.opts.claim_interval, claim_atom::value);
-          return;
-        }
-        // Carry the cursor forward: restarting at 0-0 every time rescans the
-        // head of the pending list and can leave later entries stuck.
-        st.claim_cursor = std::move(batch->next_cursor);
-        if (!batch->deleted_ids.empty()) {
-          st.metrics->deleted.fetch_add(batch->deleted_ids.size(), std::memory_order_relaxed);
-          for (auto& id : batch->deleted_ids)
-            ack_later(self, std::move(id));
-        }
-        auto claimed = batch->entries.size();
-        if (claimed > 0) {
-          st.metrics->claimed.fetch_add(claimed, std::memory_order_relaxed);
-          st.read_total += claimed;
-          spdlog::info(
-            "consumer {}: claimed {} entries idle for more than {} ms", label(st), claimed,
-            std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.claim_min_idle).count());
-          admit_redelivered(self, std::move(batch->entries));
-        }
-        if (claimed == credits)
-          self->send(self, claim_atom::value); // there may be more right away
-        else
-          self->delayed_send(self, st.opts.claim_interval, claim_atom::value);
-        maybe_read(self);
-      },
-      [self, credits](caf::error& err) {
-        auto& st = self->state;
-        st.claim_outstanding = false;
-        st.reserved -= credits;
-        spdlog::debug("consumer {}: XAUTOCLAIM failed: {}", label(st), describe(err));
-        self->delayed_send(self, st.opts.claim_interval, claim_atom::value);
-        maybe_read(self);
-      });
-}
-
-void renew_leases(reader_ptr self) {
-  auto& st = self->state;
-  if (st.stopping)
-    return;
-  auto interval = st.opts.claim_min_idle / 3;
-  auto now = self->clock().now(); // virtual time under the test coordinator
-  std::vector<std::string> ids;
-  for (auto& s : st.slots)
-    if (s.busy && now - s.since >= interval)
-      ids.push_back(s.id);
-  for (auto& r : st.retries)
-    ids.push_back(r.entry.id);
-  for (auto& d : st.dead_retry)
-    ids.push_back(d.id);
-  if (!ids.empty())
-    self
-      ->request(st.commands, st.opts.request_timeout,
-                xclaim(st.opts.stream, st.opts.group, st.opts.consumer, ids, true))
-      .then([](redis_reply&) {},
-            [self](caf::error& err) {
-              spdlog::debug("consumer {}: lease renewal failed: {}", label(self->state),
-                            describe(err));
-            });
-  self->delayed_send(self, interval, lease_atom::value);
-}
-
-void sweep_consumers(reader_ptr self) {
-  auto& st = self->state;
-  if (st.stopping)
-    return;
-  self
-    ->request(st.commands, st.opts.request_timeout,
-              remove_idle_consumers(st.opts.stream, st.opts.group, st.opts.consumer,
-                                    st.opts.consumer_idle_timeout))
-    .then(
-      [self](redis_reply& reply) {
-        auto& st = self->state;
-        if (!reply.is_array() || reply.elements.empty())
-          return;
-        std::string names;
-        for (auto& e : reply.elements)
-          names += (names.empty() ? "" : ", ") + e.str;
-        st.metrics->consumers_removed.fetch_add(reply.elements.size(), std::memory_order_relaxed);
-        spdlog::info("consumer {}: removed idle consumers without pending entries: {}", label(st),
-                     names);
-      },
-      [self](caf::error& err) {
-        spdlog::debug("consumer {}: consumer sweep failed: {}", label(self->state), describe(err));
-      });
-  self->delayed_send(self, std::min<caf::timespan>(st.opts.consumer_idle_timeout, 60s),
-                     sweep_atom::value);
 }
 
 } // namespace rill::detail

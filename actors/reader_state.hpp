@@ -1,14 +1,18 @@
 #pragma once
 
-// Internal to the reader actor (reader.cpp: the read -> deliver -> ack flow;
-// reader_recovery.cpp: redelivery, dead letters, claims, leases, sweeps).
+// Internal to the reader actor: its state (the parts in actors/reader/ plus
+// what glues them) and the functions its files share. reader.cpp has the
+// message handlers; the sections below name the file of each function.
 
 #include <rill/actors/backoff.hpp>
 #include <rill/actors/messages.hpp>
 #include <rill/actors/reader.hpp>
+#include <rill/actors/reader/ack_batcher.hpp>
+#include <rill/actors/reader/read_planner.hpp>
+#include <rill/actors/reader/retry_queue.hpp>
+#include <rill/actors/reader/slot_table.hpp>
 #include <rill/actors/streak.hpp>
 
-#include <caf/actor_clock.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
@@ -21,88 +25,41 @@
 
 namespace rill::detail {
 
-/// The actor clock (steady_clock; virtual time under the test coordinator).
-using steady = caf::actor_clock::clock_type;
-
-struct slot {
-  caf::actor worker;
-  /// The relay on the worker's node that takes its entries in batches (remote
-  /// workers), or invalid (entries go straight to the worker).
-  caf::actor relay;
-  /// ID of the entry the worker holds; empty when idle.
-  std::string id;
-  steady::time_point since;
-  bool busy = false;
-  bool alive = true;
-  /// Withdrawn (its node stops): no entry after the one it holds.
-  bool retiring = false;
-};
-
 /// A relay waiting until its workers hold no entries.
 struct withdrawal {
   caf::actor_addr relay;
   caf::response_promise done;
 };
 
-/// A failed entry waiting for its redelivery.
-struct retry_item {
-  steady::time_point due;
-  stream_entry entry;
-};
-
-/// A dead letter whose script failed, to be written again. Only its ID is
-/// kept: the entry stays pending in Redis (its lease renewed) and is fetched
-/// again for the next attempt, so poison entries whose dead letter cannot be
-/// written hold neither a worker nor memory for their fields.
-struct dead_item {
-  std::string id;
-  std::string reason;
-};
-
 struct reader_state {
-  enum class phase : uint8_t { setup, backlog, live };
-
   consumer_options opts;
   std::string dead_stream;
-  caf::actor conn;     // own connection: XGROUP CREATE, XREADGROUP
+  caf::actor conn;     // own connection: XGROUP CREATE, XREADGROUP, orphan scans
   caf::actor commands; // shared connection: everything else
   std::shared_ptr<consumer_metrics> metrics;
 
-  phase current = phase::setup;
-  std::vector<slot> slots;
+  // The parts (actors/reader/): plain classes with their own unit tests.
+  slot_table slots;
+  read_planner reads;
+  ack_batcher acks;
+  retry_queue retries;
   std::vector<withdrawal> withdrawals;
-  /// Idle worker slots.
-  std::vector<uint32_t> idle;
-  uint32_t busy = 0;
 
   // Entries the reader holds outside workers. All of them count against the
   // credits, so the reader never holds more than max_in_flight entries.
-  std::deque<stream_entry> waiting;  // ready for the next idle worker
-  std::vector<retry_item> retries;   // failed, waiting for their backoff
-  std::vector<dead_item> dead_retry; // dead letter not written yet (no credit)
-  uint32_t annotating = 0;           // waiting for their delivery counts
-  uint32_t reclaiming = 0;           // in an XCLAIM for redelivery
-  uint32_t dead_in_flight = 0;       // in a dead-letter script
-  uint32_t dead_fetching = 0;        // dead_retry entries being fetched again (no credit)
+  std::deque<stream_entry> waiting; // ready for the next idle worker
+  uint32_t annotating = 0;          // waiting for their delivery counts
+  uint32_t reclaiming = 0;          // in an XCLAIM for redelivery
+  uint32_t dead_in_flight = 0;      // in a dead-letter script
+  uint32_t dead_fetching = 0;       // dead letters being fetched again (no credit)
 
   bool setup_outstanding = false; // XGROUP CREATE
-  /// XREADGROUPs in flight (up to 2 for `>` reads, 1 for own pending) and the
-  /// entries they may return: reserved credits.
-  uint32_t reads_outstanding = 0;
-  uint64_t reserved = 0;
-  std::string backlog_cursor = "0";
-  uint64_t read_total = 0;
   int64_t conn_client_id = -1;
   bool conn_lost = false;
 
   /// Deliveries for remote workers, one batch per relay, sent at the end of
   /// the burst (a `send_atom` to self queues behind the messages already here).
   std::vector<std::pair<caf::actor, delivery_batch>> outbox;
-
-  std::vector<std::string> acks;
-  bool flush_armed = false;
-  uint32_t acks_in_flight = 0;
-  std::vector<std::shared_ptr<std::vector<std::string>>> unconfirmed;
 
   rill::backoff retry{std::chrono::milliseconds{100}, std::chrono::seconds{5}};
   rill::backoff ack_retry{std::chrono::milliseconds{100}, std::chrono::seconds{5}};
@@ -111,8 +68,6 @@ struct reader_state {
   uint64_t retry_epoch = 0;
   bool failing = false;
 
-  bool redeliver_armed = false;
-  steady::time_point redeliver_at;
   bool dead_retry_armed = false;
   bool claim_outstanding = false;
   /// A claim waits for a blocked read to be unblocked (its credits freed).
@@ -147,14 +102,11 @@ struct reader_state {
   /// Entries held outside workers (a dead letter waiting for another try
   /// holds no credit).
   size_t held() const noexcept {
-    return waiting.size() + retries.size() + annotating + reclaiming + dead_in_flight;
+    return waiting.size() + retries.retries() + annotating + reclaiming + dead_in_flight;
   }
 
   /// Idle workers not spoken for by held entries or reads in flight.
-  size_t credits() const noexcept {
-    auto h = held() + reserved;
-    return idle.size() > h ? idle.size() - h : 0;
-  }
+  size_t credits() const noexcept { return slots.free_workers(held() + reads.reserved()); }
 
   /// True if the reader holds `id` (in a worker, waiting, retrying, or acked
   /// and not yet confirmed).
@@ -169,11 +121,42 @@ std::string label(const reader_state& st);
 
 // -- reader.cpp ------------------------------------------------------------------------
 
-void maybe_read(reader_ptr self);
+/// The after-event step, run at the end of every handler that changes what
+/// the reader holds: hand waiting entries to idle workers, redeliver what is
+/// due, read if there are credits, quit if stopping and nothing is left.
+void step(reader_ptr self);
 void unblock_reads(reader_ptr self);
-void dispatch_waiting(reader_ptr self);
+/// Acks `id` with the next XACK batch.
 void ack_later(reader_ptr self, std::string id);
-void check_done(reader_ptr self);
+/// Records a failure, logs it once per streak, and schedules a retry.
+void fail(reader_ptr self, const caf::error& err);
+void recovered(reader_ptr self);
+// -- reader_reads.cpp ------------------------------------------------------------------
+
+/// Reads if the planner says so (credits, phase, pipelining).
+void maybe_read(reader_ptr self);
+
+// -- reader_acks.cpp -------------------------------------------------------------------
+
+/// Gives `entry` to an idle worker (requires one).
+void dispatch(reader_ptr self, stream_entry&& entry);
+void on_ack(reader_ptr self, uint32_t index, std::string id);
+void on_nack(reader_ptr self, uint32_t index, stream_entry&& entry, const caf::error& err);
+/// Sends the pending acks as one XACK.
+void flush(reader_ptr self);
+
+// -- reader_workers.cpp -----------------------------------------------------------------
+
+/// A worker offered its credit (once, when it starts).
+void add_worker(reader_ptr self, caf::actor relay);
+/// The workers behind the sender (an ack relay whose node stops) get no new
+/// entries; the reply comes when they hold none.
+caf::result<drained_atom> withdraw(reader_ptr self);
+/// The entry of slot `index` is settled (acked or failed).
+void release(reader_ptr self, uint32_t index);
+void on_worker_down(reader_ptr self, const caf::down_msg& msg);
+/// Summarises a streak of dead workers one second after its first line.
+void close_worker_streak(reader_ptr self);
 
 /// Creates the group if missing, then reads (once the name is leased).
 void setup_group(reader_ptr self);
@@ -201,6 +184,8 @@ void on_failure(reader_ptr self, stream_entry entry, const caf::error& err);
 void redeliver_due(reader_ptr self);
 
 void retry_dead_letters(reader_ptr self);
+
+// -- reader_claims.cpp ------------------------------------------------------------------
 
 /// Starts the claim, lease and sweep timers (as configured).
 void start_recovery_timers(reader_ptr self);

@@ -6,6 +6,40 @@
 
 namespace rill {
 
+redis_command xgroup_create(const std::string& stream, const std::string& group,
+                            const std::string& start_id) {
+  return make_command({"XGROUP", "CREATE", stream, group, start_id, "MKSTREAM"});
+}
+
+redis_command xreadgroup(const std::string& group, const std::string& consumer,
+                         const std::string& stream, uint64_t count, const std::string& id,
+                         caf::timespan block) {
+  redis_command cmd;
+  cmd.argv.reserve(12);
+  cmd.arg("XREADGROUP").arg("GROUP").arg(group).arg(consumer);
+  cmd.arg("COUNT").arg(std::to_string(count));
+  if (block.count() > 0) {
+    cmd.arg("BLOCK").arg(
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(block).count()));
+    cmd.blocks_for = block;
+  }
+  cmd.arg("STREAMS").arg(stream).arg(id);
+  return cmd;
+}
+
+redis_command xack(const std::string& stream, const std::string& group,
+                   const std::vector<std::string>& ids) {
+  redis_command cmd;
+  cmd.argv.reserve(3 + ids.size());
+  cmd.arg("XACK").arg(stream).arg(group);
+  cmd.argv.insert(cmd.argv.end(), ids.begin(), ids.end());
+  return cmd;
+}
+
+redis_command client_unblock(int64_t client_id) {
+  return make_command({"CLIENT", "UNBLOCK", std::to_string(client_id)});
+}
+
 namespace {
 
 std::string millis(caf::timespan x) {

@@ -1,8 +1,11 @@
 #pragma once
 
-// Builders and parsers for the recovery commands of a consumer (claiming,
-// leases, dead letters, removing idle consumers). Pure functions: the reader
-// sends them, the unit tests check them.
+// Every Redis stream command rill sends, with the parser of its reply, in one
+// place: reading (XGROUP CREATE, XREADGROUP), acking, recovery (claims,
+// leases, dead letters, idle consumers) and the CLIENT commands around them.
+// Pure functions: the actors send them, the unit tests check them. The
+// producer's XADD lives with the producer (it is built per entry, from the
+// caller's fields); connection setup commands with the connection.
 
 #include <rill/actors/redis/command.hpp>
 #include <rill/actors/redis/reply.hpp>
@@ -16,6 +19,29 @@
 #include <vector>
 
 namespace rill {
+
+// -- reading and acking -------------------------------------------------------------
+
+/// `XGROUP CREATE stream group start_id MKSTREAM` (BUSYGROUP if it exists).
+redis_command xgroup_create(const std::string& stream, const std::string& group,
+                            const std::string& start_id);
+
+/// `XREADGROUP GROUP group consumer COUNT count [BLOCK ms] STREAMS stream id`.
+/// `block` 0 sends no BLOCK (a read of the own pending list, `id` != ">",
+/// ignores it anyway); otherwise the command carries it as `blocks_for` so the
+/// connection adds it to the deadline.
+redis_command xreadgroup(const std::string& group, const std::string& consumer,
+                         const std::string& stream, uint64_t count, const std::string& id,
+                         caf::timespan block);
+
+/// `XACK stream group ids...`.
+redis_command xack(const std::string& stream, const std::string& group,
+                   const std::vector<std::string>& ids);
+
+/// `CLIENT UNBLOCK client_id`: ends a blocked read early (nil reply).
+redis_command client_unblock(int64_t client_id);
+
+// -- recovery -----------------------------------------------------------------------
 
 /// `XAUTOCLAIM stream group consumer min_idle_ms cursor COUNT count`.
 redis_command xautoclaim(const std::string& stream, const std::string& group,
