@@ -115,4 +115,29 @@ caf::error error_from_reply(const std::string& text) {
   return make_error(sec::reply_error, text);
 }
 
+bool is_unreachable(const caf::error& err) {
+  switch (code_of(err)) {
+    case sec::redis_unavailable:
+    case sec::connect_failed:
+    case sec::connection_lost:
+    case sec::request_timeout:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_refusal(const caf::error& err) {
+  switch (code_of(err)) {
+    case sec::auth_failed:
+    case sec::reply_error:
+    case sec::wrong_type:
+    case sec::no_group:
+    case sec::no_permission:
+      return true;
+    default:
+      return false;
+  }
+}
+
 } // namespace rill

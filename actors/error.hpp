@@ -86,4 +86,15 @@ std::string context_text(const caf::error& err);
 /// `sec::reply_error`), keeping the text as context.
 caf::error error_from_reply(const std::string& text);
 
+/// "Redis is unreachable": no connection, a lost one, no reply in time, or
+/// nothing sent. Worth a retry once Redis is back; says nothing about the
+/// command (a request that was sent may have run).
+bool is_unreachable(const caf::error& err);
+
+/// "Redis said no": an error reply to this command (wrong type, no group,
+/// no permission, a script error, ...). Retrying the same command gets the
+/// same answer, except for `server_busy` (loading, busy script), which is
+/// neither: Redis is up and will serve in a moment.
+bool is_refusal(const caf::error& err);
+
 } // namespace rill

@@ -43,7 +43,7 @@ CAF_TEST(one process runs readers and local and remote pools from node options) 
   CAF_CHECK_EQUAL(roles->pools[2].join, "10.0.0.6:1");
 }
 
-CAF_TEST(the one - role flags still describe a reader or a pool) {
+CAF_TEST(the one role flags still describe a reader or a pool) {
   auto reader = roles_of({"--listen", "7600", "--stream", "s", "--group", "g"});
   CAF_REQUIRE(reader);
   CAF_CHECK_EQUAL(reader->readers.size(), 1u);

@@ -56,7 +56,7 @@ CAF_TEST(the reader reports bytes that are not RESP) {
   CAF_CHECK_EQUAL(code_of(got.error()), sec::protocol_error);
 }
 
-CAF_TEST(commands are encoded binary - safe and decode back identically) {
+CAF_TEST(commands are encoded binary safe and decode back identically) {
   std::string binary("\0\xff\r\n$*", 6);
   std::string big(1 << 20, 'v');
   auto cmd = make_command({"XADD", "s", "*", "bin", binary, "big", big});

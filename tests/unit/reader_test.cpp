@@ -348,7 +348,7 @@ CAF_TEST(an idle reader keeps a second read queued behind the blocked one) {
   CAF_CHECK_EQUAL(data->acked.size(), 3u);
 }
 
-CAF_TEST(stop unblocks the read then finishes in - flight entries and flushes acks) {
+CAF_TEST(stop unblocks the read then finishes the entries in flight and flushes acks) {
   fill(2);
   callbacks->add_async(hold());
   start(options(4));
