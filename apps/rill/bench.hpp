@@ -2,6 +2,7 @@
 
 // `rill bench`: measurements side by side in one run (never timed asserts).
 
+#include "percentile.hpp"
 #include <rill/runtime/config.hpp>
 #include <rill/testing/blocking_client.hpp>
 #include <rill/testing/local_redis.hpp>
@@ -50,16 +51,9 @@ double raw_consume(blocking_client& c, const std::string& stream, const std::str
 std::vector<double> raw_latency(const std::string& host, uint16_t port, const std::string& stream,
                                 uint64_t n, uint64_t rate, uint64_t payload_bytes);
 
-/// Median, min and max of `xs` (not empty).
-struct summary {
-  double median = 0;
-  double min = 0;
-  double max = 0;
-};
-summary summarize(std::vector<double> xs);
-
-/// Percentile `p` (0..100) of sorted `xs`.
-double percentile(const std::vector<double>& sorted, double p);
+using cli::percentile;
+using cli::summarize;
+using cli::summary;
 
 /// Number of threads of this process.
 int thread_count();

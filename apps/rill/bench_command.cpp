@@ -1,5 +1,6 @@
 #include "bench.hpp"
 #include "commands.hpp"
+#include "json_line.hpp"
 #include "load_generator.hpp"
 #include <rill/actors/error.hpp>
 #include <rill/actors/messages.hpp>
@@ -38,9 +39,14 @@ double seconds_between(int64_t from_ns, int64_t to_ns) {
   return std::max(1e-9, (to_ns - from_ns) / 1e9);
 }
 
-void print_usage_json(const usage& u) {
-  std::printf("\"peak_rss_kb\":%ld,\"user_s\":%.3f,\"sys_s\":%.3f", u.max_rss_kb, u.user_s,
-              u.sys_s);
+void add_usage(nlohmann::ordered_json& line, const usage& u) {
+  line["peak_rss_kb"] = u.max_rss_kb;
+  line["user_s"] = cli::rounded(u.user_s, 3);
+  line["sys_s"] = cli::rounded(u.sys_s, 3);
+}
+
+void print(const nlohmann::ordered_json& line) {
+  std::puts(cli::json_line(line).c_str());
 }
 
 } // namespace
@@ -100,14 +106,18 @@ int consume_case(config& cfg) {
               r.median, w.median, q.median, r.min, r.max, w.min, w.max);
   rill_cpu.max_rss_kb = peak_rss;
   for (auto [impl, s, u] : {std::tuple{"rill", r, rill_cpu}, std::tuple{"raw", w, raw_cpu}}) {
-    std::printf("{\"bench\":\"consume\",\"impl\":\"%s\",\"count\":%llu,\"max_in_flight\":%u,"
-                "\"payload_bytes\":%llu,\"rounds\":%llu,\"msgs_per_s\":%.0f,\"min\":%.0f,"
-                "\"max\":%.0f,\"ratio_rill_raw\":%.3f,",
-                impl, static_cast<unsigned long long>(n), k,
-                static_cast<unsigned long long>(cfg.payload_bytes),
-                static_cast<unsigned long long>(cfg.rounds), s.median, s.min, s.max, q.median);
-    print_usage_json(u);
-    std::printf("}\n");
+    nlohmann::ordered_json line{{"bench", "consume"},
+                                {"impl", impl},
+                                {"count", n},
+                                {"max_in_flight", k},
+                                {"payload_bytes", cfg.payload_bytes},
+                                {"rounds", cfg.rounds},
+                                {"msgs_per_s", cli::whole(s.median)},
+                                {"min", cli::whole(s.min)},
+                                {"max", cli::whole(s.max)},
+                                {"ratio_rill_raw", cli::rounded(q.median, 3)}};
+    add_usage(line, u);
+    print(line);
   }
   return 0;
 }
@@ -162,14 +172,17 @@ int latency_case(config& cfg) {
     auto p999 = percentile(*xs, 99.9);
     auto max = xs->empty() ? 0 : xs->back();
     std::printf("%-6s %9.0f %9.0f %9.0f %9.0f %9zu\n", impl, p50, p99, p999, max, xs->size());
-    std::printf("{\"bench\":\"latency\",\"impl\":\"%s\",\"rate\":%llu,\"samples\":%zu,"
-                "\"p50_us\":%.0f,\"p99_us\":%.0f,\"p999_us\":%.0f,\"max_us\":%.0f",
-                impl, static_cast<unsigned long long>(rate), xs->size(), p50, p99, p999, max);
-    if (cpu) {
-      std::printf(",");
-      print_usage_json(u);
-    }
-    std::printf("}\n");
+    nlohmann::ordered_json line{{"bench", "latency"},
+                                {"impl", impl},
+                                {"rate", rate},
+                                {"samples", xs->size()},
+                                {"p50_us", cli::whole(p50)},
+                                {"p99_us", cli::whole(p99)},
+                                {"p999_us", cli::whole(p999)},
+                                {"max_us", cli::whole(max)}};
+    if (cpu)
+      add_usage(line, u);
+    print(line);
   }
   return 0;
 }
@@ -226,12 +239,15 @@ int scale_case(config& cfg) {
               cli::grouped(per * streams).c_str());
   std::printf("  %.0f msgs/s aggregate, %d threads, %lld redis connections, peak RSS %ld KB\n",
               rate, threads, static_cast<long long>(connections), u.max_rss_kb);
-  std::printf("{\"bench\":\"scale\",\"impl\":\"rill\",\"streams\":%llu,\"max_in_flight\":%u,"
-              "\"msgs_per_s\":%.0f,\"threads\":%d,\"connections\":%lld,",
-              static_cast<unsigned long long>(streams), cfg.consumer.max_in_flight, rate, threads,
-              static_cast<long long>(connections));
-  print_usage_json(u);
-  std::printf("}\n");
+  nlohmann::ordered_json line{{"bench", "scale"},
+                              {"impl", "rill"},
+                              {"streams", streams},
+                              {"max_in_flight", cfg.consumer.max_in_flight},
+                              {"msgs_per_s", cli::whole(rate)},
+                              {"threads", threads},
+                              {"connections", connections}};
+  add_usage(line, u);
+  print(line);
   return 0;
 }
 
@@ -327,14 +343,16 @@ int responsiveness_case(config& cfg) {
               percentile(*actor_rtt, 50), percentile(*actor_rtt, 99), actor_rtt->size());
   std::printf("  redis PING on the shared connection: p50 %.0f us, p99 %.0f us\n",
               percentile(*redis_rtt, 50), percentile(*redis_rtt, 99));
-  std::printf("{\"bench\":\"responsiveness\",\"impl\":\"rill\",\"streams\":%llu,"
-              "\"ping_p50_us\":%.0f,\"ping_p99_us\":%.0f,\"redis_ping_p50_us\":%.0f,"
-              "\"redis_ping_p99_us\":%.0f,\"threads\":%d,",
-              static_cast<unsigned long long>(streams), percentile(*actor_rtt, 50),
-              percentile(*actor_rtt, 99), percentile(*redis_rtt, 50), percentile(*redis_rtt, 99),
-              threads);
-  print_usage_json(u);
-  std::printf("}\n");
+  nlohmann::ordered_json line{{"bench", "responsiveness"},
+                              {"impl", "rill"},
+                              {"streams", streams},
+                              {"ping_p50_us", cli::whole(percentile(*actor_rtt, 50))},
+                              {"ping_p99_us", cli::whole(percentile(*actor_rtt, 99))},
+                              {"redis_ping_p50_us", cli::whole(percentile(*redis_rtt, 50))},
+                              {"redis_ping_p99_us", cli::whole(percentile(*redis_rtt, 99))},
+                              {"threads", threads}};
+  add_usage(line, u);
+  print(line);
   return 0;
 }
 

@@ -5,6 +5,7 @@
 
 #include "bench.hpp"
 #include "commands.hpp"
+#include "json_line.hpp"
 #include <rill/actors/error.hpp>
 #include <rill/testing/local_redis.hpp> // free_loopback_port
 
@@ -123,13 +124,17 @@ bool listening(uint16_t port) {
   return false;
 }
 
-/// The reader node's msgs/s from its JSON line.
+/// The reader node's msgs/s from its JSON line (its output has other lines
+/// too: progress, logs).
 double reader_rate(const std::string& out) {
-  auto at = out.find("\"role\":\"reader\"");
-  auto key = out.find("\"msgs_per_s\":", at == std::string::npos ? 0 : at);
-  if (at == std::string::npos || key == std::string::npos)
-    throw std::runtime_error("the reader node printed no result: " + out);
-  return std::strtod(out.c_str() + key + 13, nullptr);
+  std::istringstream lines{out};
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false); // no exceptions: not every line is JSON
+    if (j.is_object() && j.value("role", "") == "reader" && j.contains("msgs_per_s")
+        && j["msgs_per_s"].is_number())
+      return j["msgs_per_s"].get<double>();
+  }
+  throw std::runtime_error("the reader node printed no result: " + out);
 }
 
 /// One run: `nodes` worker nodes drain `n` prefilled entries; the reader
@@ -216,12 +221,17 @@ int nodes_case(config& cfg) {
               "ratio of medians %.2f)\n",
               "median", a.median, b.median, q.median, a.min, a.max, b.min, b.max,
               b.median / a.median);
-  std::printf("{\"bench\":\"nodes\",\"count\":%llu,\"max_in_flight\":%u,\"work_us\":%llu,"
-              "\"rounds\":%llu,\"one_node_msgs_per_s\":%.0f,\"two_nodes_msgs_per_s\":%.0f,"
-              "\"ratio_median\":%.3f,\"ratio_min\":%.3f,\"ratio_max\":%.3f}\n",
-              static_cast<unsigned long long>(n), k, static_cast<unsigned long long>(work_us),
-              static_cast<unsigned long long>(cfg.rounds), a.median, b.median, q.median, q.min,
-              q.max);
+  nlohmann::ordered_json line{{"bench", "nodes"},
+                              {"count", n},
+                              {"max_in_flight", k},
+                              {"work_us", work_us},
+                              {"rounds", cfg.rounds},
+                              {"one_node_msgs_per_s", cli::whole(a.median)},
+                              {"two_nodes_msgs_per_s", cli::whole(b.median)},
+                              {"ratio_median", cli::rounded(q.median, 3)},
+                              {"ratio_min", cli::rounded(q.min, 3)},
+                              {"ratio_max", cli::rounded(q.max, 3)}};
+  std::puts(cli::json_line(line).c_str());
   return 0;
 }
 

@@ -1,4 +1,5 @@
 #include "commands.hpp"
+#include "json_line.hpp"
 #include "seq_callbacks.hpp"
 #include <rill/actors/error.hpp>
 #include <rill/runtime/runtime.hpp>
@@ -60,10 +61,13 @@ int consume_command(config& cfg) {
                m.delivered / std::max(1.0, double(m.reads)), m.ack_batches.load(),
                m.acked / std::max(1.0, double(m.ack_batches)), m.failed.load(),
                m.redelivered.load(), m.dead_lettered.load(), m.claimed.load());
-  std::printf("{\"impl\":\"rill\",\"processed\":%llu,\"seconds\":%.3f,\"msgs_per_s\":%.0f,"
-              "\"checksum\":%llu%s}\n",
-              static_cast<unsigned long long>(processed), seconds, processed / seconds,
-              static_cast<unsigned long long>(tally.checksum.load()), tally.latency_json().c_str());
+  nlohmann::ordered_json line{{"impl", "rill"},
+                              {"processed", processed},
+                              {"seconds", rounded(seconds, 3)},
+                              {"msgs_per_s", whole(processed / seconds)},
+                              {"checksum", tally.checksum.load()}};
+  tally.add_latency(line);
+  std::puts(json_line(line).c_str());
   std::fflush(stdout);
   if (rc != 0)
     return rc;

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <string>
 
 namespace rill::cli {
@@ -13,6 +14,13 @@ void put_bytes(nlohmann::ordered_json& j, const std::string& key, const std::str
 
 /// One line of JSON (never throws on bad UTF-8: it is replaced).
 std::string json_line(const nlohmann::ordered_json& j);
+
+/// `x` rounded to `decimals` places, for JSON numbers (seconds to the
+/// millisecond, ratios to three places).
+double rounded(double x, int decimals);
+
+/// `x` rounded to a whole number (msgs/s, µs): printed without a fraction.
+int64_t whole(double x);
 
 /// Base64 (RFC 4648, with padding).
 std::string base64(const std::string& bytes);

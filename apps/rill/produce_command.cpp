@@ -1,4 +1,5 @@
 #include "commands.hpp"
+#include "json_line.hpp"
 #include "load_generator.hpp"
 #include "seq_checksum.hpp"
 #include <rill/actors/error.hpp>
@@ -62,10 +63,12 @@ int produce_command(config& cfg) {
   progress_done();
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   auto produced = progress_state->produced.load();
-  std::printf("{\"impl\":\"rill\",\"produced\":%llu,\"seconds\":%.3f,\"msgs_per_s\":%.0f,"
-              "\"checksum\":%llu}\n",
-              static_cast<unsigned long long>(produced), seconds, produced / seconds,
-              static_cast<unsigned long long>(expected_checksum(produced)));
+  nlohmann::ordered_json line{{"impl", "rill"},
+                              {"produced", produced},
+                              {"seconds", rounded(seconds, 3)},
+                              {"msgs_per_s", whole(produced / seconds)},
+                              {"checksum", expected_checksum(produced)}};
+  std::puts(json_line(line).c_str());
   std::fflush(stdout);
   if (!progress_state->error.empty())
     std::fprintf(stderr, "rill produce: %s\n", progress_state->error.c_str());

@@ -1,5 +1,6 @@
 #include "seq_callbacks.hpp"
 
+#include "percentile.hpp"
 #include "seq_checksum.hpp"
 #include <rill/actors/error.hpp>
 
@@ -34,29 +35,17 @@ std::vector<double> percentiles(seq_tally& tally) {
   std::vector<double> sorted(tally.latencies.begin(),
                              tally.latencies.begin() + static_cast<long>(n));
   std::sort(sorted.begin(), sorted.end());
-  auto at = [&](double p) {
-    return sorted[static_cast<size_t>(p / 100.0 * (n - 1))];
-  };
-  return {at(50), at(99)};
+  return {percentile(sorted, 50), percentile(sorted, 99)};
 }
 
 } // namespace
-
-std::string seq_tally::latency_json() {
-  auto p = percentiles(*this);
-  if (p.empty())
-    return {};
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), ",\"p50_us\":%.0f,\"p99_us\":%.0f", p[0], p[1]);
-  return buf;
-}
 
 void seq_tally::add_latency(nlohmann::ordered_json& line) {
   auto p = percentiles(*this);
   if (p.empty())
     return;
-  line["p50_us"] = std::round(p[0]);
-  line["p99_us"] = std::round(p[1]);
+  line["p50_us"] = std::llround(p[0]);
+  line["p99_us"] = std::llround(p[1]);
 }
 
 void register_seq_callbacks(callback_registry& list, const config& cfg, seq_tally& tally) {

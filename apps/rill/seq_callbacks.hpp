@@ -23,9 +23,6 @@ struct seq_tally {
   std::vector<double> latencies;
   std::atomic<size_t> latency_count{0};
 
-  /// `,"p50_us":..,"p99_us":..` when latencies were measured, else "".
-  std::string latency_json();
-
   /// The same as fields of a JSON line.
   void add_latency(nlohmann::ordered_json& line);
 
