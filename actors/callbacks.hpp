@@ -1,5 +1,6 @@
 #pragma once
 
+#include <rill/actors/interfaces.hpp>
 #include <rill/actors/stream_entry.hpp>
 
 #include <caf/actor.hpp>
@@ -35,12 +36,18 @@ private:
 };
 
 /// What an asynchronous callback receives besides the entry: the worker actor
-/// running it (to make requests with `self->request(...).then(...)`) and the
-/// completion to call when its work is done. The worker stays busy, without
-/// blocking a thread, until `done` is called.
+/// running it (to make requests with `self->request(...).then(...)`), the
+/// completion to call when its work is done, and the runtime's shared Redis
+/// connection. The worker stays busy, without blocking a thread, until `done`
+/// is called.
+///
+///     ctx.self->request(ctx.shared_conn, 5s, cmd)
+///       .then([done = ctx.done](rill::redis_reply&) { done(); },
+///             [done = ctx.done](caf::error& err) { done(std::move(err)); });
 struct async_context {
   caf::event_based_actor* self;
   completion done;
+  connection_actor shared_conn;
 };
 
 /// A synchronous callback: returns an error to fail the entry (a thrown

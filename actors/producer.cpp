@@ -12,8 +12,6 @@ namespace rill {
 
 namespace {
 
-using field_list = std::vector<std::string>;
-
 struct job {
   enum class reply : uint8_t { single, ids, results };
   std::vector<redis_command> cmds;
@@ -33,7 +31,7 @@ uint64_t bytes_of(const std::vector<redis_command>& cmds) {
 
 struct producer_state {
   producer_options opts;
-  caf::actor commands;
+  connection_actor shared_conn;
   uint32_t in_flight = 0;
   /// Bytes of the jobs in flight and queued (bounded by opts.max_bytes).
   uint64_t bytes = 0;
@@ -81,7 +79,7 @@ void start(producer_ptr self, job j) {
   auto bytes = j.bytes;
   // No CAF timer per request: the connection fails a request whose deadline
   // passed (a timer would wake CAF's clock thread twice per XADD batch).
-  self->request(st.commands, caf::infinite, std::move(j.cmds))
+  self->request(st.shared_conn, caf::infinite, std::move(j.cmds))
     .then(
       [self, rp, shape, bytes](std::vector<redis_reply>& replies) mutable {
         if (shape == job::reply::results) {
@@ -142,10 +140,10 @@ void submit(producer_ptr self, job j) {
   }
 }
 
-caf::behavior producer(producer_ptr self, producer_options opts, caf::actor commands) {
+caf::behavior producer(producer_ptr self, producer_options opts, connection_actor shared_conn) {
   auto& st = self->state;
   st.opts = opts;
-  st.commands = std::move(commands);
+  st.shared_conn = std::move(shared_conn);
   return {
     [self](xadd_atom, const std::string& stream, field_list& fields) -> caf::result<std::string> {
       auto rp = self->make_response_promise();
@@ -206,8 +204,10 @@ caf::behavior producer(producer_ptr self, producer_options opts, caf::actor comm
 
 } // namespace
 
-caf::actor spawn_producer(caf::actor_system& sys, producer_options opts, caf::actor commands) {
-  return sys.spawn(producer, std::move(opts), std::move(commands));
+producer_actor spawn_producer(caf::actor_system& sys, producer_options opts,
+                              connection_actor shared_conn) {
+  return caf::actor_cast<producer_actor>(
+    sys.spawn(producer, std::move(opts), std::move(shared_conn)));
 }
 
 } // namespace rill

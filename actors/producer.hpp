@@ -1,5 +1,6 @@
 #pragma once
 
+#include <rill/actors/interfaces.hpp>
 #include <rill/actors/options.hpp>
 
 #include <caf/actor.hpp>
@@ -7,7 +8,7 @@
 
 namespace rill {
 
-/// Spawns a producer that XADDs through `commands` (a connection actor).
+/// Spawns a producer that XADDs through `shared_conn` (a connection actor).
 ///
 /// Requests:
 /// - `(xadd_atom, stream, std::vector<std::string> fields)` -> entry ID;
@@ -20,8 +21,9 @@ namespace rill {
 /// wait here; beyond that a request fails at once with `sec::backpressure`,
 /// and while Redis is down with `sec::redis_unavailable`: a fast producer is
 /// slowed down or told, never buffered without bound. Every request is
-/// answered: `commands` (a redis_connection) fails a request whose deadline
+/// answered: `shared_conn` (a redis_connection) fails a request whose deadline
 /// passed itself, so no CAF timer is set per XADD.
-caf::actor spawn_producer(caf::actor_system& sys, producer_options opts, caf::actor commands);
+producer_actor spawn_producer(caf::actor_system& sys, producer_options opts,
+                              connection_actor shared_conn);
 
 } // namespace rill

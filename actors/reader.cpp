@@ -138,14 +138,14 @@ void on_retry(reader_ptr self, uint64_t epoch) {
 }
 
 caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory make_connection,
-                     caf::actor commands, std::shared_ptr<consumer_metrics> metrics) {
+                     connection_actor shared_conn, std::shared_ptr<consumer_metrics> metrics) {
   auto& st = self->state;
   st.opts = std::move(opts);
   if (st.opts.consumer.empty())
     st.opts.consumer = default_consumer_name();
   st.dead_stream
     = st.opts.dead_letter_stream.empty() ? st.opts.stream + ":dead" : st.opts.dead_letter_stream;
-  st.commands = std::move(commands);
+  st.shared_conn = std::move(shared_conn);
   st.metrics = std::move(metrics);
   st.metrics->consumer_name = st.opts.consumer;
   st.reads = read_planner{st.opts.limit};
@@ -153,10 +153,10 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
   st.retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
   st.ack_retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
   st.dead_retry_backoff = rill::backoff{st.opts.retry_min, st.opts.retry_max};
-  st.conn = make_connection(caf::actor{self});
+  st.own_conn = make_connection(caf::actor{self});
   // Linked: the connection goes when the reader goes (its exit handler quits
   // on any exit reason), and a crashed connection takes the reader down.
-  self->link_to(st.conn);
+  self->link_to(st.own_conn);
   self->attach_functor([m = st.metrics] {
     m->finished_ns = steady_ns();
     m->finished = true;
@@ -256,10 +256,10 @@ std::string label(const reader_state& st) {
 namespace rill {
 
 caf::actor spawn_reader(caf::actor_system& sys, consumer_options opts,
-                        connection_factory make_connection, caf::actor commands,
+                        connection_factory make_connection, connection_actor shared_conn,
                         std::shared_ptr<consumer_metrics> metrics) {
-  return sys.spawn(detail::reader, std::move(opts), std::move(make_connection), std::move(commands),
-                   std::move(metrics));
+  return sys.spawn(detail::reader, std::move(opts), std::move(make_connection),
+                   std::move(shared_conn), std::move(metrics));
 }
 
 } // namespace rill

@@ -54,7 +54,8 @@ void flush(reader_ptr self) {
   if (!ids)
     return;
   self
-    ->request(st.commands, caf::infinite, xack(st.opts.stream, st.opts.group, *ids)) // see read()
+    ->request(st.shared_conn, caf::infinite,
+              xack(st.opts.stream, st.opts.group, *ids)) // see read()
     .then(
       [self, ids](redis_reply&) {
         auto& st = self->state;

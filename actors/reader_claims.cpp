@@ -33,7 +33,7 @@ void scan_orphans_from(reader_ptr self, std::string start) {
   auto page = static_cast<uint64_t>(st.slots.size() + st.held() + st.acks.pending() + 256);
   auto claims_before = st.claims_sent;
   self
-    ->request(st.conn, st.opts.request_timeout,
+    ->request(st.own_conn, st.opts.request_timeout,
               xpending_range(st.opts.stream, st.opts.group, start, "+", page, st.opts.consumer))
     .then(
       [self, page, claims_before](redis_reply& reply) {
@@ -108,7 +108,7 @@ void claim(reader_ptr self) {
   ++st.claims_sent;
   st.reads.reserve(credits); // what the claim may return, like a read
   self
-    ->request(st.commands, st.opts.request_timeout,
+    ->request(st.shared_conn, st.opts.request_timeout,
               xautoclaim(st.opts.stream, st.opts.group, st.opts.consumer, st.opts.claim_min_idle,
                          st.claim_cursor, credits))
     .then(
@@ -168,7 +168,7 @@ void renew_leases(reader_ptr self) {
   st.retries.append_ids(ids);
   if (!ids.empty())
     self
-      ->request(st.commands, st.opts.request_timeout,
+      ->request(st.shared_conn, st.opts.request_timeout,
                 xclaim(st.opts.stream, st.opts.group, st.opts.consumer, ids, true))
       .then([](redis_reply&) {},
             [self](caf::error& err) {
@@ -183,7 +183,7 @@ void sweep_consumers(reader_ptr self) {
   if (st.stopping)
     return;
   self
-    ->request(st.commands, st.opts.request_timeout,
+    ->request(st.shared_conn, st.opts.request_timeout,
               remove_idle_consumers(st.opts.stream, st.opts.group, st.opts.consumer,
                                     st.opts.consumer_idle_timeout))
     .then(

@@ -79,7 +79,8 @@ void on_holder(reader_ptr self, std::string holder) {
     wait();
     return;
   }
-  self->request(st.commands, st.opts.request_timeout, make_command({"CLIENT", "LIST", "ID", cid}))
+  self
+    ->request(st.shared_conn, st.opts.request_timeout, make_command({"CLIENT", "LIST", "ID", cid}))
     .then(
       [self, holder, wait](redis_reply& reply) {
         if (reply.is_error()) {
@@ -113,7 +114,7 @@ void claim_name_lease(reader_ptr self, std::string takeover) {
   auto key = name_lease_key(st.opts.stream, st.opts.group, st.opts.consumer);
   bool first = !st.name_leased;
   self
-    ->request(st.commands, st.opts.request_timeout,
+    ->request(st.shared_conn, st.opts.request_timeout,
               claim_name(key, st.name_token, st.conn_client_id, st.opts.name_lease, takeover))
     .then(
       [self, first](redis_reply& reply) {
@@ -174,7 +175,7 @@ void release_name_lease(reader_ptr self) {
     return;
   // Fire and forget: the reply goes nowhere; the TTL covers a lost one.
   self->send(
-    st.commands,
+    st.shared_conn,
     release_name(name_lease_key(st.opts.stream, st.opts.group, st.opts.consumer), st.name_token));
 }
 

@@ -5,6 +5,7 @@
 // message handlers; the sections below name the file of each function.
 
 #include <rill/actors/backoff.hpp>
+#include <rill/actors/interfaces.hpp>
 #include <rill/actors/messages.hpp>
 #include <rill/actors/reader.hpp>
 #include <rill/actors/reader/ack_batcher.hpp>
@@ -34,8 +35,8 @@ struct withdrawal {
 struct reader_state {
   consumer_options opts;
   std::string dead_stream;
-  caf::actor conn;     // own connection: XGROUP CREATE, XREADGROUP, orphan scans
-  caf::actor commands; // shared connection: everything else
+  connection_actor own_conn;    // XGROUP CREATE, XREADGROUP, orphan scans
+  connection_actor shared_conn; // the runtime's shared connection: everything else
   std::shared_ptr<consumer_metrics> metrics;
 
   // The parts (actors/reader/): plain classes with their own unit tests.

@@ -228,8 +228,12 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
 
 } // namespace
 
-caf::actor spawn_redis_connection(caf::actor_system& sys, redis_options opts, caf::actor listener) {
-  return sys.middleman().spawn_broker(connection, std::move(opts), std::move(listener));
+connection_actor spawn_redis_connection(caf::actor_system& sys, redis_options opts,
+                                        caf::actor listener) {
+  // The broker's full behaviour also takes I/O events and its own timers;
+  // others get the typed request interface only.
+  return caf::actor_cast<connection_actor>(
+    sys.middleman().spawn_broker(connection, std::move(opts), std::move(listener)));
 }
 
 } // namespace rill

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <rill/actors/interfaces.hpp>
 #include <rill/actors/options.hpp>
 
 #include <caf/actor.hpp>
@@ -34,7 +35,7 @@ namespace rill {
 /// - At most `max_queued` requests are pending; more fail with `backpressure`.
 /// - `listener` (if any) receives `(conn_up_atom, client_id)` after each
 ///   handshake and `(conn_down_atom, error)` on each loss.
-caf::actor spawn_redis_connection(caf::actor_system& sys, redis_options opts,
-                                  caf::actor listener = {});
+connection_actor spawn_redis_connection(caf::actor_system& sys, redis_options opts,
+                                        caf::actor listener = {});
 
 } // namespace rill

@@ -13,9 +13,12 @@ namespace rill {
 namespace {
 
 struct worker_state {
-  caf::actor reader;
+  reader_actor reader;
   /// Where acks and nacks go: the reader, or an ack relay on this node.
-  caf::actor acks;
+  ack_sink_actor acks;
+  /// The ack relay, if any (it learns of this worker by a credit too).
+  caf::actor relay;
+  connection_actor shared_conn;
   std::shared_ptr<const callback_list> callbacks;
   bool busy = false;
   uint32_t slot = 0;
@@ -82,7 +85,7 @@ void run_callbacks(worker_ptr self) {
         continue;
       }
       auto seq = ++st.seq;
-      cb.async(st.entry, async_context{self, completion{caf::actor{self}, seq}});
+      cb.async(st.entry, async_context{self, completion{caf::actor{self}, seq}, st.shared_conn});
       return; // resumes in the done_atom handler
     } catch (const std::exception& ex) {
       finish(self, failure(st.index, std::string{"exception: "} + ex.what()));
@@ -98,8 +101,9 @@ void run_callbacks(worker_ptr self) {
 /// What a worker is spawned with; a worker that dies of a callback's fault
 /// spawns its replacement from it.
 struct worker_setup {
-  caf::actor reader;
+  reader_actor reader;
   std::shared_ptr<const callback_list> callbacks;
+  connection_actor shared_conn;
   caf::timespan timeout;
   bool detached = false;
   caf::actor acks_to;
@@ -149,26 +153,26 @@ caf::behavior worker(worker_ptr self, worker_setup setup) {
     if (!deliberate(reason))
       spawn_from(sys, setup);
   });
-  auto reader = setup.reader;
-  auto callbacks = setup.callbacks;
-  auto timeout = setup.timeout;
-  auto acks_to = setup.acks_to;
-  st.timeout = timeout;
-  st.acks = acks_to ? std::move(acks_to) : reader;
-  st.reader = std::move(reader);
-  st.callbacks = std::move(callbacks);
+  st.timeout = setup.timeout;
+  st.reader = setup.reader;
+  st.relay = setup.acks_to;
+  st.acks = st.relay ? caf::actor_cast<ack_sink_actor>(st.relay)
+                     : caf::actor_cast<ack_sink_actor>(st.reader);
+  st.callbacks = setup.callbacks;
+  st.shared_conn = setup.shared_conn;
   self->monitor(st.reader);
-  if (st.acks != st.reader)
-    self->monitor(st.acks); // a relay that quit (its pool drained) takes no acks
+  if (st.relay)
+    self->monitor(st.relay); // a relay that quit (its pool drained) takes no acks
   self->set_down_handler([self](const caf::down_msg& msg) {
-    if (msg.source == self->state.reader || msg.source == self->state.acks)
+    if (msg.source == self->state.reader.address() || msg.source == self->state.relay.address())
       self->quit();
   });
-  if (st.acks != st.reader) {                // a relay: the reader sends our entries through it too
-    self->send(st.acks, credit_atom::value); // so it knows us before any entry comes
-    self->send(st.reader, credit_atom::value, st.acks);
-  } else
+  if (st.relay) {                             // the reader sends our entries through it too
+    self->send(st.relay, credit_atom::value); // so it knows us before any entry comes
+    self->send(st.reader, credit_atom::value, st.relay);
+  } else {
     self->send(st.reader, credit_atom::value);
+  }
   return {
     [self](delivery& d) {
       auto& st = self->state;
@@ -232,11 +236,13 @@ caf::actor spawn_from(caf::actor_system& sys, const worker_setup& setup) {
 
 } // namespace
 
-caf::actor spawn_worker(caf::actor_system& sys, caf::actor reader,
-                        std::shared_ptr<const callback_list> callbacks, caf::timespan timeout,
-                        bool detached, caf::actor acks_to) {
-  return spawn_from(sys, worker_setup{std::move(reader), std::move(callbacks), timeout, detached,
-                                      std::move(acks_to)});
+caf::actor spawn_worker(caf::actor_system& sys, reader_actor reader,
+                        std::shared_ptr<const callback_list> callbacks,
+                        connection_actor shared_conn, caf::timespan timeout, bool detached,
+                        caf::actor acks_to) {
+  return spawn_from(sys,
+                    worker_setup{std::move(reader), std::move(callbacks), std::move(shared_conn),
+                                 timeout, detached, std::move(acks_to)});
 }
 
 } // namespace rill

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <rill/actors/callbacks.hpp>
+#include <rill/actors/interfaces.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -18,10 +19,11 @@ namespace rill {
 /// can be cut short). It quits when the reader goes down. With `detached`, it
 /// runs on its own thread, for callbacks that block. With `acks_to` set, acks
 /// and nacks go there instead (an ack relay batching them for a remote
-/// reader), and the worker also quits when `acks_to` goes down.
-caf::actor spawn_worker(caf::actor_system& sys, caf::actor reader,
+/// reader), and the worker also quits when `acks_to` goes down. Asynchronous
+/// callbacks find `shared_conn` in their context.
+caf::actor spawn_worker(caf::actor_system& sys, reader_actor reader,
                         std::shared_ptr<const callback_list> callbacks,
-                        caf::timespan timeout = caf::timespan{0}, bool detached = false,
-                        caf::actor acks_to = caf::actor{});
+                        connection_actor shared_conn, caf::timespan timeout = caf::timespan{0},
+                        bool detached = false, caf::actor acks_to = caf::actor{});
 
 } // namespace rill

@@ -109,7 +109,8 @@ caf::expected<caf::actor> join_reader(runtime& rt, const std::string& host, uint
   auto relay = spawn_ack_relay(rt.system(), *reader, opts.ack_linger, opts.stop_timeout);
   rt.add_remote_pool(relay);
   for (uint32_t i = 0; i < opts.max_in_flight; ++i)
-    spawn_worker(rt.system(), *reader, callbacks, opts.callback_timeout, false, relay);
+    spawn_worker(rt.system(), caf::actor_cast<reader_actor>(*reader), callbacks,
+                 rt.shared_connection(), opts.callback_timeout, false, relay);
   return relay;
 }
 

@@ -42,14 +42,11 @@ caf::timespan reply_deadline(const redis_options& r) {
   return r.request_timeout + r.connect_timeout;
 }
 
-const auto shared_connection_name = caf::atom("rill_conn");
-
 } // namespace
 
 runtime::runtime(config& cfg) : cfg_(cfg), system_(prepared(cfg)) {
-  commands_ = spawn_redis_connection(system_, cfg_.redis);
-  system_.registry().put(shared_connection_name, caf::actor_cast<caf::strong_actor_ptr>(commands_));
-  producer_ = spawn_producer(system_, cfg_.producer, commands_);
+  shared_conn_ = spawn_redis_connection(system_, cfg_.redis);
+  producer_ = spawn_producer(system_, cfg_.producer, shared_conn_);
 }
 
 runtime::~runtime() {
@@ -60,9 +57,8 @@ runtime::~runtime() {
       longest = std::max(longest, c->options().stop_timeout);
     await_consumers(longest + std::chrono::seconds{2});
   }
-  system_.registry().erase(shared_connection_name);
   caf::anon_send_exit(producer_, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(commands_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(shared_conn_, caf::exit_reason::user_shutdown);
 }
 
 consumer& runtime::add_consumer(consumer_options opts) {
@@ -90,10 +86,11 @@ void runtime::start() {
     auto make_connection = [&sys, redis](caf::actor listener) {
       return spawn_redis_connection(sys, redis, std::move(listener));
     };
-    c->reader_ = spawn_reader(system_, c->opts_, make_connection, commands_, c->metrics_);
+    c->reader_ = spawn_reader(system_, c->opts_, make_connection, shared_conn_, c->metrics_);
     std::shared_ptr<const callback_list> callbacks = c->callbacks_;
+    auto for_workers = caf::actor_cast<reader_actor>(c->reader_);
     for (uint32_t i = 0; c->opts_.local_workers && i < c->opts_.max_in_flight; ++i)
-      spawn_worker(system_, c->reader_, callbacks, c->opts_.callback_timeout);
+      spawn_worker(system_, for_workers, callbacks, shared_conn_, c->opts_.callback_timeout);
   }
 }
 
@@ -193,10 +190,6 @@ int runtime::run(const std::function<bool()>& done, const std::function<void()>&
   }
 }
 
-caf::actor shared_connection(caf::actor_system& sys) {
-  return caf::actor_cast<caf::actor>(sys.registry().get(shared_connection_name));
-}
-
 caf::expected<std::string> runtime::xadd(const std::string& stream,
                                          std::vector<std::string> fields) {
   caf::scoped_actor self{system_};
@@ -212,7 +205,7 @@ caf::expected<std::string> runtime::xadd(const std::string& stream,
 caf::expected<redis_reply> runtime::command(redis_command cmd) {
   caf::scoped_actor self{system_};
   caf::expected<redis_reply> result{redis_reply{}};
-  self->request(commands_, reply_deadline(cfg_.redis) + cmd.blocks_for, std::move(cmd))
+  self->request(shared_conn_, reply_deadline(cfg_.redis) + cmd.blocks_for, std::move(cmd))
     .receive([&](redis_reply& r) { result = std::move(r); },
              [&](caf::error& err) { result = std::move(err); });
   return result;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <rill/actors/interfaces.hpp>
 #include <rill/actors/redis/command.hpp>
 #include <rill/actors/redis/reply.hpp>
 #include <rill/runtime/config.hpp>
@@ -104,15 +105,17 @@ public:
 
   caf::actor_system& system() noexcept { return system_; }
   const config& cfg() const noexcept { return cfg_; }
-  const caf::actor& commands() const noexcept { return commands_; }
-  const caf::actor& producer() const noexcept { return producer_; }
+  /// The shared connection: acks, XADD, recovery and admin commands, and
+  /// what asynchronous callbacks get as `async_context::shared_conn`.
+  const connection_actor& shared_connection() const noexcept { return shared_conn_; }
+  const producer_actor& producer() const noexcept { return producer_; }
   const std::vector<std::unique_ptr<consumer>>& consumers() const noexcept { return consumers_; }
 
 private:
   config& cfg_;
   caf::actor_system system_;
-  caf::actor commands_;
-  caf::actor producer_;
+  connection_actor shared_conn_;
+  producer_actor producer_;
   std::vector<std::unique_ptr<consumer>> consumers_;
   struct remote_pool {
     caf::actor relay;
@@ -123,15 +126,6 @@ private:
   bool started_ = false;
   bool interrupted_ = false;
 };
-
-/// The shared Redis connection of the runtime running in `sys` (invalid if
-/// none): it answers a `redis_command` with a `redis_reply`, or with an error
-/// (Redis' error reply, a timeout, Redis unreachable). For async callbacks:
-///
-///     ctx.self->request(rill::shared_connection(ctx.self->system()), 5s, cmd)
-///       .then([done = ctx.done](const rill::redis_reply&) { done(); },
-///             [done = ctx.done](caf::error& err) { done(std::move(err)); });
-caf::actor shared_connection(caf::actor_system& sys);
 
 /// Blocks SIGINT and SIGTERM in the calling thread (threads created later
 /// inherit it), so `runtime::run` can take them with sigtimedwait.

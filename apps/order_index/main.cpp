@@ -45,7 +45,7 @@ caf::error validate(const rill::stream_entry& e) {
 }
 
 void store(const rill::stream_entry& e, rill::async_context ctx) {
-  auto conn = rill::shared_connection(ctx.self->system());
+  auto conn = ctx.shared_conn;
   auto order = *e.find("order");
   auto customer = *e.find("customer");
   auto hset = rill::make_command(

@@ -257,16 +257,17 @@ struct pinger_state {
   std::shared_ptr<std::vector<double>> actor_rtt;
   std::shared_ptr<std::vector<double>> redis_rtt;
   caf::actor pong;
-  caf::actor commands;
+  connection_actor shared_conn;
   int left = 0;
 };
 
-caf::behavior pinger(caf::stateful_actor<pinger_state>* self, caf::actor pong, caf::actor commands,
-                     int count, std::shared_ptr<std::vector<double>> actor_rtt,
+caf::behavior pinger(caf::stateful_actor<pinger_state>* self, caf::actor pong,
+                     connection_actor shared_conn, int count,
+                     std::shared_ptr<std::vector<double>> actor_rtt,
                      std::shared_ptr<std::vector<double>> redis_rtt) {
   auto& st = self->state;
   st.pong = std::move(pong);
-  st.commands = std::move(commands);
+  st.shared_conn = std::move(shared_conn);
   st.left = count;
   st.actor_rtt = std::move(actor_rtt);
   st.redis_rtt = std::move(redis_rtt);
@@ -281,7 +282,7 @@ caf::behavior pinger(caf::stateful_actor<pinger_state>* self, caf::actor pong, c
       self->request(self->state.pong, 1s, ping_atom::value).then([self, t0, us](ping_atom) {
         self->state.actor_rtt->push_back(us(t0));
         auto t1 = std::chrono::steady_clock::now();
-        self->request(self->state.commands, 1s, make_command({"PING"}))
+        self->request(self->state.shared_conn, 1s, make_command({"PING"}))
           .then(
             [self, t1, us](redis_reply&) {
               self->state.redis_rtt->push_back(us(t1));
@@ -328,7 +329,7 @@ int responsiveness_case(config& cfg) {
         return x;
       }};
     });
-    auto p = rt.system().spawn(pinger, pong, rt.commands(), 2000, actor_rtt, redis_rtt);
+    auto p = rt.system().spawn(pinger, pong, rt.shared_connection(), 2000, actor_rtt, redis_rtt);
     caf::scoped_actor waiter{rt.system()};
     waiter->wait_for(p);
     threads = thread_count();

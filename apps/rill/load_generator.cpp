@@ -29,7 +29,7 @@ struct batch {
 
 struct generator_state {
   load_plan plan;
-  caf::actor producer;
+  producer_actor producer;
   std::shared_ptr<load_progress> progress;
   std::string payload; // template, rotated per entry
   uint64_t next = 0;   // next seq to send
@@ -244,7 +244,7 @@ void send_again(generator_ptr self) {
     send(self, std::move(b)); // in seq order, pipelined on one connection
 }
 
-caf::behavior generator(generator_ptr self, caf::actor producer, load_plan plan,
+caf::behavior generator(generator_ptr self, producer_actor producer, load_plan plan,
                         std::shared_ptr<load_progress> progress) {
   auto& st = self->state;
   st.plan = std::move(plan);
@@ -276,7 +276,7 @@ caf::behavior generator(generator_ptr self, caf::actor producer, load_plan plan,
 
 } // namespace
 
-caf::actor spawn_load_generator(caf::actor_system& sys, caf::actor producer, load_plan plan,
+caf::actor spawn_load_generator(caf::actor_system& sys, producer_actor producer, load_plan plan,
                                 std::shared_ptr<load_progress> progress) {
   return sys.spawn(generator, std::move(producer), std::move(plan), std::move(progress));
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <rill/actors/interfaces.hpp>
+
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
@@ -53,7 +55,7 @@ struct load_progress {
 /// again before any new one (see `load_plan::id_ms`). An error that retrying
 /// cannot fix (a value too long for the server, a key of another type) ends
 /// it with `progress->error`. It quits when all were written.
-caf::actor spawn_load_generator(caf::actor_system& sys, caf::actor producer, load_plan plan,
+caf::actor spawn_load_generator(caf::actor_system& sys, producer_actor producer, load_plan plan,
                                 std::shared_ptr<load_progress> progress);
 
 } // namespace rill

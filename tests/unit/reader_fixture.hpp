@@ -30,6 +30,7 @@ struct fixture : test_coordinator_fixture<rill_test_config> {
   caf::actor reader;
   /// The ack relay of `start(opts, true)`.
   caf::actor relay;
+  std::vector<caf::actor> workers;
   /// (entry id, callback number) in the order callbacks ran.
   std::vector<std::pair<std::string, int>> ran;
   /// Completions of held asynchronous callbacks.
@@ -61,18 +62,20 @@ struct fixture : test_coordinator_fixture<rill_test_config> {
 
   /// Spawns a reader with `k` workers and runs until nothing moves.
   void start(consumer_options opts, bool via_relay = false) {
-    auto c = conn;
+    // The fake speaks the connection's typed interface.
+    auto c = caf::actor_cast<connection_actor>(conn);
     reader = spawn_reader(
       sys, opts,
       [c](caf::actor listener) {
         caf::anon_send(listener, conn_up_atom::value, int64_t{42});
         return c;
       },
-      conn, metrics);
+      c, metrics);
     relay
       = via_relay ? spawn_ack_relay(sys, reader, opts.ack_linger, opts.stop_timeout) : caf::actor{};
     for (uint32_t i = 0; i < opts.max_in_flight; ++i)
-      spawn_worker(sys, reader, callbacks, opts.callback_timeout, false, relay);
+      workers.push_back(spawn_worker(sys, caf::actor_cast<reader_actor>(reader), callbacks, c,
+                                     opts.callback_timeout, false, relay));
     consume_messages();
   }
 
