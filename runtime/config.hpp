@@ -11,9 +11,11 @@ namespace rill {
 
 /// The process configuration: CAF's config file (`--config-file=FILE`, INI
 /// syntax) and command-line flags. rill's own options live in the categories
-/// `redis.*`, `consumer.*`, `producer.*` and `log.*`; the `rill` subcommands
-/// add short flags (`--redis HOST:PORT`, `--stream S`, ...). Flags take
-/// `--name=value` or `--name value`.
+/// `redis.*`, `consumer.*`, `producer.*`, `node.*` and `log.*`, with short
+/// flags for the common ones (`--redis HOST:PORT`, `--stream S`, ...). Tools
+/// built on rill add their own flags by deriving from it (the `rill` binary's
+/// are in apps/rill/cli_config.hpp). Flags take `--name=value` or
+/// `--name value`.
 class config : public caf::actor_system_config {
 public:
   config();
@@ -26,27 +28,13 @@ public:
   /// spdlog level: trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
 
-  // -- short flags of the `rill` subcommands ------------------------------------------
+  // -- short flags ------------------------------------------------------------------
 
   /// `--redis HOST:PORT`, overrides redis.host and redis.port.
   std::string redis_address;
   /// `--count N`: entries to produce, or to consume before exiting (0: until
   /// SIGINT/SIGTERM).
   uint64_t count = 0;
-  /// `--payload-bytes B`: size of the payload field `rill produce` writes.
-  uint64_t payload_bytes = 100;
-  /// `--rate R`: entries per second for `rill produce` (0: unlimited).
-  uint64_t rate = 0;
-  /// `--record FILE`: `rill consume` appends each processed seq to FILE.
-  std::string record;
-  /// `--fail-percent P`: `rill consume` fails every entry whose seq % 100 < P
-  /// (always, so it is retried and then dead-lettered): a fault drill.
-  uint64_t fail_percent = 0;
-  /// `--work-us N`: `rill consume` waits N µs per entry, asynchronously.
-  uint64_t work_us = 0;
-  /// `--measure-latency`: consume / worker nodes report p50/p99 of entry `ts`
-  /// -> callback start.
-  bool measure_latency = false;
   /// `rill node`: publish this node's readers on `--listen [HOST:]PORT`,
   /// and/or run workers for a reader node at `--join HOST:PORT`.
   std::string listen;
@@ -59,13 +47,6 @@ public:
   bool plain = false;
   /// A reader node whose workers all run on other nodes.
   bool remote_workers_only = false;
-  /// `rill bench`: rounds per case, seconds per latency run, streams.
-  uint64_t rounds = 3;
-  uint64_t seconds = 10;
-  uint64_t streams = 1;
-  /// `rill dead-letters replay|purge`: `--ids ID,ID,...` or `--all`.
-  std::string ids;
-  bool all = false;
   /// `--scheduler-threads N` shortcut for CAF's scheduler.max-threads (0: the
   /// number of cores).
   uint64_t scheduler_threads = 0;

@@ -2,8 +2,8 @@
 
 // `rill bench`: measurements side by side in one run (never timed asserts).
 
+#include "cli_config.hpp"
 #include "percentile.hpp"
-#include <rill/runtime/config.hpp>
 #include <rill/testing/blocking_client.hpp>
 #include <rill/testing/local_redis.hpp>
 
@@ -13,6 +13,8 @@
 #include <vector>
 
 namespace rill::bench {
+
+using cli::cli_config;
 
 /// CPU and memory of this process so far (getrusage).
 struct usage {
@@ -27,7 +29,7 @@ struct usage {
 /// starts and points `cfg.redis` at (stopped with this object).
 struct target {
   std::optional<local_redis> server;
-  caf::error open(config& cfg);
+  caf::error open(cli_config& cfg);
 };
 
 /// A synchronous connection; throws std::runtime_error if there is none.
@@ -58,10 +60,10 @@ using cli::summary;
 /// Number of threads of this process.
 int thread_count();
 
-int consume_case(config& cfg);
-int latency_case(config& cfg);
-int scale_case(config& cfg);
-int responsiveness_case(config& cfg);
-int nodes_case(config& cfg);
+int consume_case(cli_config& cfg);
+int latency_case(cli_config& cfg);
+int scale_case(cli_config& cfg);
+int responsiveness_case(cli_config& cfg);
+int nodes_case(cli_config& cfg);
 
 } // namespace rill::bench

@@ -51,7 +51,7 @@ void print(const nlohmann::ordered_json& line) {
 
 } // namespace
 
-int consume_case(config& cfg) {
+int consume_case(cli_config& cfg) {
   const uint64_t n = cfg.count > 0 ? cfg.count : 200'000;
   const uint32_t k = cfg.consumer.max_in_flight;
   target t;
@@ -122,7 +122,7 @@ int consume_case(config& cfg) {
   return 0;
 }
 
-int latency_case(config& cfg) {
+int latency_case(cli_config& cfg) {
   const uint64_t rate = cfg.rate > 0 ? cfg.rate : 5000;
   const uint64_t n = rate * cfg.seconds;
   target t;
@@ -187,7 +187,7 @@ int latency_case(config& cfg) {
   return 0;
 }
 
-int scale_case(config& cfg) {
+int scale_case(cli_config& cfg) {
   const uint64_t streams = std::max<uint64_t>(1, cfg.streams);
   const uint64_t n = cfg.count > 0 ? cfg.count : 200'000;
   const uint64_t per = std::max<uint64_t>(1, n / streams);
@@ -299,7 +299,7 @@ caf::behavior pinger(caf::stateful_actor<pinger_state>* self, caf::actor pong,
 
 } // namespace
 
-int responsiveness_case(config& cfg) {
+int responsiveness_case(cli_config& cfg) {
   const uint64_t streams = std::max<uint64_t>(1, cfg.streams);
   target t;
   if (auto err = t.open(cfg))
@@ -361,7 +361,7 @@ int responsiveness_case(config& cfg) {
 
 namespace rill::cli {
 
-int bench_command(config& cfg, const std::string& which) {
+int bench_command(cli_config& cfg, const std::string& which) {
   setup_logging(cfg.log_level == "info" ? "warn" : cfg.log_level);
   // Checked before any server starts: `--rounds 0` took the median of no
   // rounds (a crash), `--seconds 0` and `--max-in-flight 0` waited forever.

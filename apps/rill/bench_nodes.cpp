@@ -139,7 +139,7 @@ double reader_rate(const std::string& out) {
 
 /// One run: `nodes` worker nodes drain `n` prefilled entries; the reader
 /// node's msgs/s.
-double run_nodes(const config& cfg, const std::string& dir, blocking_client& c, uint32_t nodes,
+double run_nodes(const cli_config& cfg, const std::string& dir, blocking_client& c, uint32_t nodes,
                  uint64_t n, uint32_t k, uint64_t work_us) {
   const std::string stream = "bench:nodes";
   prefill(c, stream, "g", n, cfg.payload_bytes);
@@ -181,7 +181,7 @@ double run_nodes(const config& cfg, const std::string& dir, blocking_client& c, 
 
 } // namespace
 
-int nodes_case(config& cfg) {
+int nodes_case(cli_config& cfg) {
   const uint64_t n = cfg.count > 0 ? cfg.count : 100'000;
   const uint32_t k = cfg.consumer.max_in_flight;
   const uint64_t work_us = cfg.work_us > 0 ? cfg.work_us : 1000;

@@ -132,7 +132,7 @@ int64_t now_us() {
 
 } // namespace
 
-caf::error target::open(config& cfg) {
+caf::error target::open(cli_config& cfg) {
   if (!cfg.redis_address.empty())
     return caf::none;
   auto s = local_redis::start();

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <rill/runtime/config.hpp>
+#include "cli_config.hpp"
 
 #include <string>
 
@@ -10,23 +10,23 @@ namespace rill::cli {
 constexpr int exit_config_error = 2;
 
 /// `rill produce`: XADD --count entries (seq, payload, ts) to --stream.
-int produce_command(config& cfg);
+int produce_command(cli_config& cfg);
 
 /// `rill consume`: drain --stream / --group, checksum the seqs, print JSON.
-int consume_command(config& cfg);
+int consume_command(cli_config& cfg);
 
 /// `rill demo`: private redis-server, produce + consume with live progress.
-int demo_command(config& cfg);
+int demo_command(cli_config& cfg);
 
 /// `rill node`: a reader node (--listen) or a worker node (--join).
-int node_command(config& cfg);
+int node_command(cli_config& cfg);
 
 /// `rill bench <case>`: consume, latency, scale, responsiveness, nodes.
-int bench_command(config& cfg, const std::string& which);
+int bench_command(cli_config& cfg, const std::string& which);
 
 /// `rill dead-letters list|replay|purge`: inspect, put back or delete the
 /// dead letters of --stream.
-int dead_letters_command(config& cfg, const std::string& action);
+int dead_letters_command(cli_config& cfg, const std::string& action);
 
 /// Prints a progress line on stderr when it is a terminal (rewritten in
 /// place); prints nothing otherwise.

@@ -21,7 +21,7 @@ int64_t now_ns() {
 
 } // namespace
 
-int consume_command(config& cfg) {
+int consume_command(cli_config& cfg) {
   cfg.consumer.limit = cfg.count;
   if (auto err = validate(cfg.consumer))
     return config_error("consume", describe(err));

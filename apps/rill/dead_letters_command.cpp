@@ -112,7 +112,7 @@ int list(runtime& rt, const std::string& dead, uint64_t count) {
 }
 
 /// The IDs `--ids` names, or every dead letter with `--all`.
-caf::expected<std::vector<std::string>> chosen(runtime& rt, const config& cfg,
+caf::expected<std::vector<std::string>> chosen(runtime& rt, const cli_config& cfg,
                                                const std::string& dead) {
   if (cfg.all == !cfg.ids.empty())
     return make_error(sec::invalid_config, "say which: --ids ID[,ID...] or --all");
@@ -133,7 +133,7 @@ int refused(const caf::error& err) {
                                              : fail(describe(err));
 }
 
-int replay(runtime& rt, const config& cfg, const std::string& stream, const std::string& dead) {
+int replay(runtime& rt, const cli_config& cfg, const std::string& stream, const std::string& dead) {
   auto ids = chosen(rt, cfg, dead);
   if (!ids)
     return refused(ids.error());
@@ -176,7 +176,7 @@ int replay(runtime& rt, const config& cfg, const std::string& stream, const std:
   return missing.empty() ? 0 : 1;
 }
 
-int purge(runtime& rt, const config& cfg, const std::string& dead) {
+int purge(runtime& rt, const cli_config& cfg, const std::string& dead) {
   auto ids = chosen(rt, cfg, dead);
   if (!ids)
     return refused(ids.error());
@@ -197,7 +197,7 @@ int purge(runtime& rt, const config& cfg, const std::string& dead) {
 
 } // namespace
 
-int dead_letters_command(config& cfg, const std::string& action) {
+int dead_letters_command(cli_config& cfg, const std::string& action) {
   const auto& stream = cfg.consumer.stream;
   if (stream.empty())
     return config_error("dead-letters", "--stream: required");

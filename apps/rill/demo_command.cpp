@@ -15,7 +15,7 @@
 
 namespace rill::cli {
 
-int demo_command(config& cfg) {
+int demo_command(cli_config& cfg) {
   const uint64_t count = cfg.count > 0 ? cfg.count : 200'000;
   if (cfg.log_level == "info")
     setup_logging("warn"); // the demo's own lines tell the story

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     bench_case = argv[2];
     first_flag = 3;
   }
-  std::function<int(rill::config&)> run;
+  std::function<int(rill::cli::cli_config&)> run;
   if (command == "produce")
     run = rill::cli::produce_command;
   else if (command == "consume")
@@ -71,16 +71,16 @@ int main(int argc, char** argv) {
   else if (command == "node")
     run = rill::cli::node_command;
   else if (command == "dead-letters")
-    run = [&bench_case](rill::config& cfg) {
+    run = [&bench_case](rill::cli::cli_config& cfg) {
       return rill::cli::dead_letters_command(cfg, bench_case);
     };
   else if (command == "bench")
-    run = [&bench_case](rill::config& cfg) {
+    run = [&bench_case](rill::cli::cli_config& cfg) {
       return rill::cli::bench_command(cfg, bench_case);
     };
   else
     return rill::cli::config_error(command, "unknown command (try: rill --help)");
-  rill::config cfg;
+  rill::cli::cli_config cfg;
   if (auto err = cfg.load({argv + first_flag, argv + argc}))
     return rill::cli::config_error(command, rill::describe(err));
   if (cfg.help_printed())

@@ -10,7 +10,7 @@
 
 namespace rill::cli {
 
-int node_command(config& cfg) {
+int node_command(cli_config& cfg) {
   seq_tally tally;
   if (!cfg.record.empty())
     if (auto err = tally.open_record(cfg.record); !err.empty())

@@ -14,7 +14,7 @@
 
 namespace rill::cli {
 
-int produce_command(config& cfg) {
+int produce_command(cli_config& cfg) {
   if (cfg.consumer.stream.empty())
     return config_error("produce", "--stream: required");
   if (cfg.count == 0)

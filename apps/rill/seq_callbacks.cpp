@@ -48,7 +48,7 @@ void seq_tally::add_latency(nlohmann::ordered_json& line) {
   line["p99_us"] = std::llround(p[1]);
 }
 
-void register_seq_callbacks(callback_registry& list, const config& cfg, seq_tally& tally) {
+void register_seq_callbacks(callback_registry& list, const cli_config& cfg, seq_tally& tally) {
   if (cfg.measure_latency) {
     tally.latencies.resize(1 << 20); // the first million entries
     list.add("latency", [&tally](const stream_entry& e) {
@@ -92,7 +92,7 @@ void register_seq_callbacks(callback_registry& list, const config& cfg, seq_tall
   }
 }
 
-void add_seq_callbacks(callback_list& list, const config& cfg, seq_tally& tally) {
+void add_seq_callbacks(callback_list& list, const cli_config& cfg, seq_tally& tally) {
   callback_registry registry;
   register_seq_callbacks(registry, cfg, tally);
   auto all = registry.make_list({});

@@ -2,9 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_config.hpp"
 #include <rill/actors/callbacks.hpp>
 #include <rill/runtime/callback_registry.hpp>
-#include <rill/runtime/config.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -35,10 +35,10 @@ struct seq_tally {
 /// without a numeric one is dead-lettered), fail it for --fail-percent,
 /// append it to --record with one write(2), add it to the checksum; then
 /// wait --work-us asynchronously.
-void add_seq_callbacks(callback_list& list, const config& cfg, seq_tally& tally);
+void add_seq_callbacks(callback_list& list, const cli_config& cfg, seq_tally& tally);
 
 /// The same callbacks registered by name for `rill node`: "latency" (with
 /// --measure-latency), "seq", and "work" (with --work-us), in that order.
-void register_seq_callbacks(callback_registry& registry, const config& cfg, seq_tally& tally);
+void register_seq_callbacks(callback_registry& registry, const cli_config& cfg, seq_tally& tally);
 
 } // namespace rill::cli

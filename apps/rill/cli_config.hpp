@@ -1,0 +1,41 @@
+#pragma once
+
+// The rill binary's configuration: the library's (rill::config: redis,
+// consumer, producer, node, log and their short flags) plus the flags only
+// the subcommands read. librill never sees these.
+
+#include <rill/runtime/config.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace rill::cli {
+
+class cli_config : public rill::config {
+public:
+  cli_config();
+
+  /// `--payload-bytes B`: size of the payload field `rill produce` writes.
+  uint64_t payload_bytes = 100;
+  /// `--rate R`: entries per second for `rill produce` (0: unlimited).
+  uint64_t rate = 0;
+  /// `--record FILE`: `rill consume` appends each processed seq to FILE.
+  std::string record;
+  /// `--fail-percent P`: `rill consume` fails every entry whose seq % 100 < P
+  /// (always, so it is retried and then dead-lettered): a fault drill.
+  uint64_t fail_percent = 0;
+  /// `--work-us N`: `rill consume` waits N µs per entry, asynchronously.
+  uint64_t work_us = 0;
+  /// `--measure-latency`: consume / worker nodes report p50/p99 of entry `ts`
+  /// -> callback start.
+  bool measure_latency = false;
+  /// `rill bench`: rounds per case, seconds per latency run, streams.
+  uint64_t rounds = 3;
+  uint64_t seconds = 10;
+  uint64_t streams = 1;
+  /// `rill dead-letters replay|purge`: `--ids ID,ID,...` or `--all`.
+  std::string ids;
+  bool all = false;
+};
+
+} // namespace rill::cli
