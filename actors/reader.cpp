@@ -14,15 +14,6 @@
 
 namespace rill::detail {
 
-namespace {
-
-int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch())
-    .count();
-}
-
-} // namespace
-
 // -- 5. stop: nothing left in flight, every ack confirmed ------------------------------
 
 namespace {

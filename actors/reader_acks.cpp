@@ -11,15 +11,6 @@
 
 namespace rill::detail {
 
-namespace {
-
-int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch())
-    .count();
-}
-
-} // namespace
-
 // -- 3. hand each entry to one idle worker ----------------------------------------------
 
 void dispatch(reader_ptr self, stream_entry&& entry) {

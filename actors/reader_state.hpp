@@ -118,6 +118,12 @@ struct reader_state {
 
 using reader_ptr = caf::stateful_actor<reader_state>*;
 
+/// Now on the steady clock in ns, for the metrics' first and last times.
+inline int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch())
+    .count();
+}
+
 std::string label(const reader_state& st);
 
 // -- reader.cpp ------------------------------------------------------------------------
