@@ -4,63 +4,109 @@
 #include <rill/actors/error.hpp>
 #include <rill/runtime/logging.hpp>
 
+#include <CLI/CLI.hpp>
+
 #include <cstring>
 #include <functional>
 #include <iostream>
+#include <string>
+#include <vector>
 
 namespace {
 
-constexpr const char* usage = R"(usage: rill <command> [flags]
+constexpr const char* footer = R"(examples:
+  rill produce --redis 127.0.0.1:6379 --stream s --count 100000 [--payload-bytes B] [--rate R]
+  rill consume --redis 127.0.0.1:6379 --stream s --group g --count 100000 --max-in-flight 64
+  rill node --listen 7600 --plain --stream s --group g     (readers; workers join with --join)
+  rill bench consume --count 200000 --max-in-flight 64 --rounds 5
+  rill dead-letters replay --redis 127.0.0.1:6379 --stream s --all
 
-commands:
-  demo      start a private redis-server, produce and consume a stream live
-  node      --config FILE (roles in [node]: readers, workers, listen, join)
-            --listen [HOST:]PORT --plain --stream S --group G [--remote-workers-only]
-            --join HOST:PORT --plain --stream S --group G --max-in-flight K
-            (readers on one node, worker pools on others; CAF networking)
-  bench     consume --count N --max-in-flight K [--payload-bytes B] [--rounds R]
-            latency --rate R --seconds D
-            scale --streams S --max-in-flight K --count N
-            responsiveness --streams S
-            nodes --count N --max-in-flight K [--work-us W]  (1 vs 2 worker nodes)
-            (each starts its own redis-server unless --redis HOST:PORT)
-  dead-letters list|replay|purge --redis HOST:PORT --stream S
-            list [--count N]: one JSON line per dead letter (reason, original id,
-            deliveries, fields); replay --ids ID,... | --all: back onto S (XADD
-            + XDEL in one script); purge --ids ID,... | --all: delete them
-  produce   --redis HOST:PORT --stream S --count N [--payload-bytes B] [--rate R]
-  consume   --redis HOST:PORT --stream S --group G --count N --max-in-flight K
-            [--consumer NAME] [--record FILE]
-
-Every command also takes --config-file=FILE and the options of `rill <command>
---help` (redis.*, consumer.*, producer.*, log.level). The Redis password also
-comes from RILL_REDIS_PASSWORD (user: RILL_REDIS_USER); a flag wins.
+Every command also takes --config-file=FILE and the options `rill <command>
+--help` lists (redis.*, consumer.*, producer.*, node.*, log.level). The Redis
+password also comes from RILL_REDIS_PASSWORD (user: RILL_REDIS_USER); a flag
+wins.
 
 exit status: 0 done; 1 the run failed; 2 bad configuration, or the consumer
 name is in use by another process; 3 acks of processed entries could not be
 flushed at the stop (Redis down: they are delivered again); 130 second signal.
 )";
 
+/// The subcommands and, for bench and dead-letters, their cases. CLI11 takes
+/// the command words and `rill [command] --help`; every flag after them goes
+/// to the command's CAF option set untouched (`rill consume --help` lists it).
+struct command_line {
+  CLI::App app{"rill: Redis Streams processed by actors", "rill"};
+  std::string command;
+  std::string which; // bench case / dead-letters action
+  std::vector<std::string> flags;
+
+  command_line() {
+    app.footer(footer);
+    app.require_subcommand(1);
+    auto add = [this](CLI::App* parent, const std::string& name, const std::string& what,
+                      std::string& into) {
+      auto* sub = parent->add_subcommand(name, what);
+      sub->prefix_command(); // the flags are CAF's to parse
+      sub->set_help_flag();  // `--help` too: it prints the command's options
+      sub->callback([this, sub, name, &into] {
+        into = name;
+        flags = sub->remaining();
+      });
+      return sub;
+    };
+    add(&app, "demo", "start a private redis-server, produce and consume a stream live", command);
+    add(&app, "node", "a reader node (--listen) or a worker node (--join), or roles from --config",
+        command);
+    add(&app, "produce", "XADD --count entries (seq, payload, ts) to --stream", command);
+    add(&app, "consume", "drain --stream with --group, checksum the seqs, print one JSON line",
+        command);
+    auto* bench = app.add_subcommand("bench", "benchmarks against a redis-server (own or --redis)");
+    bench->require_subcommand(1);
+    bench->footer("Each case starts its own redis-server unless --redis HOST:PORT is given;\n"
+                  "`rill bench <case> --help` lists its flags.");
+    bench->callback([this] { command = "bench"; });
+    add(bench, "consume", "drain --count entries with --max-in-flight K vs the raw floor", which);
+    add(bench, "latency", "XADD -> callback start at --rate R for --seconds D", which);
+    add(bench, "scale", "--streams S consumers of --max-in-flight K", which);
+    add(bench, "responsiveness", "actor and Redis round trips with --streams S blocked readers",
+        which);
+    add(bench, "nodes", "1 vs 2 worker nodes, --work-us W per entry", which);
+    auto* dead = app.add_subcommand("dead-letters", "the dead letters of --stream");
+    dead->require_subcommand(1);
+    dead->footer("`rill dead-letters <action> --help` lists the flags.");
+    dead->callback([this] { command = "dead-letters"; });
+    add(dead, "list", "one JSON line per dead letter (--count N)", which);
+    add(dead, "replay", "back onto the stream (--ids ID,... | --all)", which);
+    add(dead, "purge", "delete them (--ids ID,... | --all)", which);
+  }
+};
+
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0
-      || std::strcmp(argv[1], "help") == 0) {
-    std::cout << usage;
-    return argc < 2 ? rill::cli::exit_config_error : 0;
+  command_line cl;
+  try {
+    cl.app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return cl.app.exit(e); // `rill --help`, `rill bench --help`: 0
+  } catch (const CLI::ParseError& e) {
+    // One line, exit 2: no command, an unknown one, or bench/dead-letters
+    // without their case.
+    std::string first = argc > 1 ? argv[1] : "";
+    if (first == "bench")
+      return rill::cli::config_error(first, "which case? consume, latency, scale, "
+                                            "responsiveness, nodes");
+    if (first == "dead-letters")
+      return rill::cli::config_error(first, "which action? list, replay or purge");
+    if (argc < 2) {
+      std::cout << cl.app.help();
+      std::cerr << "rill: no command given\n";
+      return rill::cli::exit_config_error;
+    }
+    return rill::cli::config_error(first, "unknown command (try: rill --help)");
   }
-  std::string command = argv[1];
-  int first_flag = 2;
-  std::string bench_case;
-  if (command == "bench" || command == "dead-letters") {
-    if (argc < 3 || argv[2][0] == '-')
-      return rill::cli::config_error(command, command == "bench"
-                                                ? "which case? consume, latency, scale, "
-                                                  "responsiveness, nodes"
-                                                : "which action? list, replay or purge");
-    bench_case = argv[2];
-    first_flag = 3;
-  }
+  const auto& command = cl.command;
+  const auto& which = cl.which;
   std::function<int(rill::cli::cli_config&)> run;
   if (command == "produce")
     run = rill::cli::produce_command;
@@ -71,17 +117,15 @@ int main(int argc, char** argv) {
   else if (command == "node")
     run = rill::cli::node_command;
   else if (command == "dead-letters")
-    run = [&bench_case](rill::cli::cli_config& cfg) {
-      return rill::cli::dead_letters_command(cfg, bench_case);
-    };
-  else if (command == "bench")
-    run = [&bench_case](rill::cli::cli_config& cfg) {
-      return rill::cli::bench_command(cfg, bench_case);
+    run = [&which](rill::cli::cli_config& cfg) {
+      return rill::cli::dead_letters_command(cfg, which);
     };
   else
-    return rill::cli::config_error(command, "unknown command (try: rill --help)");
+    run = [&which](rill::cli::cli_config& cfg) {
+      return rill::cli::bench_command(cfg, which);
+    };
   rill::cli::cli_config cfg;
-  if (auto err = cfg.load({argv + first_flag, argv + argc}))
+  if (auto err = cfg.load(cl.flags))
     return rill::cli::config_error(command, rill::describe(err));
   if (cfg.help_printed())
     return 0;
