@@ -1,6 +1,6 @@
 #pragma once
 
-#include <rill/actors/options.hpp>
+#include <rill/runtime/settings.hpp>
 
 #include <caf/actor_system_config.hpp>
 
@@ -15,41 +15,11 @@ namespace rill {
 /// flags for the common ones (`--redis HOST:PORT`, `--stream S`, ...). Tools
 /// built on rill add their own flags by deriving from it (the `rill` binary's
 /// are in apps/rill/cli_config.hpp). Flags take `--name=value` or
-/// `--name value`.
-class config : public caf::actor_system_config {
+/// `--name value`. What it parses lands in its `settings` part, a plain
+/// struct the runtime copies (CAF's part is for the actor system).
+class config : public caf::actor_system_config, public settings {
 public:
   config();
-
-  // -- rill options ---------------------------------------------------------------
-
-  redis_options redis;
-  consumer_options consumer;
-  producer_options producer;
-  /// spdlog level: trace, debug, info, warn, error, critical, off.
-  std::string log_level = "info";
-
-  // -- short flags ------------------------------------------------------------------
-
-  /// `--redis HOST:PORT`, overrides redis.host and redis.port.
-  std::string redis_address;
-  /// `--count N`: entries to produce, or to consume before exiting (0: until
-  /// SIGINT/SIGTERM).
-  uint64_t count = 0;
-  /// `rill node`: publish this node's readers on `--listen [HOST:]PORT`,
-  /// and/or run workers for a reader node at `--join HOST:PORT`.
-  std::string listen;
-  std::string join;
-  /// `node.readers` / `node.workers`: the roles of a `rill node` (see
-  /// runtime/node_roles.hpp).
-  std::vector<std::string> node_readers;
-  std::vector<std::string> node_workers;
-  /// Without TLS, nodes must say so.
-  bool plain = false;
-  /// A reader node whose workers all run on other nodes.
-  bool remote_workers_only = false;
-  /// `--scheduler-threads N` shortcut for CAF's scheduler.max-threads (0: the
-  /// number of cores).
-  uint64_t scheduler_threads = 0;
 
   // -- loading ------------------------------------------------------------------------
 

@@ -44,9 +44,9 @@ caf::timespan reply_deadline(const redis_options& r) {
 
 } // namespace
 
-runtime::runtime(config& cfg) : cfg_(cfg), system_(prepared(cfg)) {
-  shared_conn_ = spawn_redis_connection(system_, cfg_.redis);
-  producer_ = spawn_producer(system_, cfg_.producer, shared_conn_);
+runtime::runtime(config& cfg) : settings_(cfg), system_(prepared(cfg)) {
+  shared_conn_ = spawn_redis_connection(system_, settings_.redis);
+  producer_ = spawn_producer(system_, settings_.producer, shared_conn_);
 }
 
 runtime::~runtime() {
@@ -66,7 +66,7 @@ consumer& runtime::add_consumer(consumer_options opts) {
     throw std::logic_error("add_consumer after start");
   if (auto err = validate(opts))
     throw std::invalid_argument(describe(err));
-  opts.request_timeout = reply_deadline(cfg_.redis);
+  opts.request_timeout = reply_deadline(settings_.redis);
   consumers_.emplace_back(new consumer(std::move(opts)));
   return *consumers_.back();
 }
@@ -79,7 +79,7 @@ void runtime::start() {
     if (c->callbacks_->empty() && c->opts_.local_workers)
       spdlog::warn("consumer {}/{} has no callbacks: entries are acked unprocessed",
                    c->opts_.stream, c->opts_.group);
-    auto redis = cfg_.redis;
+    auto redis = settings_.redis;
     if (!redis.client_name.empty())
       redis.client_name += "-reader";
     auto& sys = system_;
@@ -195,7 +195,7 @@ caf::expected<std::string> runtime::xadd(const std::string& stream,
   caf::scoped_actor self{system_};
   caf::expected<std::string> result{std::string{}};
   self
-    ->request(producer_, reply_deadline(cfg_.redis) * 2, xadd_atom::value, stream,
+    ->request(producer_, reply_deadline(settings_.redis) * 2, xadd_atom::value, stream,
               std::move(fields))
     .receive([&](std::string& id) { result = std::move(id); },
              [&](caf::error& err) { result = std::move(err); });
@@ -205,7 +205,7 @@ caf::expected<std::string> runtime::xadd(const std::string& stream,
 caf::expected<redis_reply> runtime::command(redis_command cmd) {
   caf::scoped_actor self{system_};
   caf::expected<redis_reply> result{redis_reply{}};
-  self->request(shared_conn_, reply_deadline(cfg_.redis) + cmd.blocks_for, std::move(cmd))
+  self->request(shared_conn_, reply_deadline(settings_.redis) + cmd.blocks_for, std::move(cmd))
     .receive([&](redis_reply& r) { result = std::move(r); },
              [&](caf::error& err) { result = std::move(err); });
   return result;

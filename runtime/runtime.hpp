@@ -36,9 +36,11 @@ public:
   /// another process (a configuration error).
   static constexpr int exit_refused = 2;
 
-  /// Starts the actor system and the shared connection. `cfg` must outlive
-  /// the runtime. SIGINT and SIGTERM are blocked in all threads; `run` takes
-  /// them.
+  /// Starts the actor system and the shared connection. The runtime copies
+  /// `cfg`'s settings and reads only the copy; `cfg` itself must outlive the
+  /// runtime, because CAF's actor system keeps a reference to its CAF part
+  /// (in which the runtime installs rill's scheduler). SIGINT and SIGTERM are
+  /// blocked in all threads; `run` takes them.
   explicit runtime(config& cfg);
 
   /// Stops gracefully (if still running) and shuts everything down.
@@ -104,7 +106,8 @@ public:
   caf::expected<redis_reply> command(redis_command cmd);
 
   caf::actor_system& system() noexcept { return system_; }
-  const config& cfg() const noexcept { return cfg_; }
+  /// The settings it runs with (a copy taken at construction).
+  const rill::settings& cfg() const noexcept { return settings_; }
   /// The shared connection: acks, XADD, recovery and admin commands, and
   /// what asynchronous callbacks get as `async_context::shared_conn`.
   const connection_actor& shared_connection() const noexcept { return shared_conn_; }
@@ -112,7 +115,8 @@ public:
   const std::vector<std::unique_ptr<consumer>>& consumers() const noexcept { return consumers_; }
 
 private:
-  config& cfg_;
+  /// A copy: the runtime reads nothing else of the caller's config.
+  rill::settings settings_;
   caf::actor_system system_;
   connection_actor shared_conn_;
   producer_actor producer_;

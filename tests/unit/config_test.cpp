@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <type_traits>
 #include <typeinfo>
 #include <unistd.h>
 
@@ -32,6 +33,22 @@ CAF_TEST(flags take name equals value and name space value) {
   CAF_CHECK_EQUAL(cfg.consumer.max_in_flight, 32u);
   CAF_CHECK_EQUAL(cfg.redis.db, 3);
   CAF_CHECK(cfg.consumer.block == std::chrono::milliseconds{250});
+}
+
+CAF_TEST(what a config parses is a plain copy of settings) {
+  static_assert(std::is_copy_constructible_v<settings>);
+  settings copy;
+  {
+    config cfg;
+    CAF_REQUIRE(!cfg.load({"--redis", "10.1.2.3:7000", "--stream", "orders",
+                           "--producer.maxlen=100", "--log.level=warn"}));
+    copy = cfg; // the settings part, as the runtime keeps it
+  }             // the config is gone; the copy stands alone
+  CAF_CHECK_EQUAL(copy.redis.host, "10.1.2.3");
+  CAF_CHECK_EQUAL(copy.redis.port, 7000u);
+  CAF_CHECK_EQUAL(copy.consumer.stream, "orders");
+  CAF_CHECK_EQUAL(copy.producer.maxlen, 100u);
+  CAF_CHECK_EQUAL(copy.log_level, "warn");
 }
 
 CAF_TEST(unknown flags and bad values are one clear error) {

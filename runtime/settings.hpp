@@ -1,0 +1,46 @@
+#pragma once
+
+// rill's own settings: plain, copyable data (no CAF config inside). rill::config
+// parses them from flags and the config file; the runtime keeps a copy and
+// reads nothing else of the caller's config.
+
+#include <rill/actors/options.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rill {
+
+struct settings {
+  redis_options redis;
+  consumer_options consumer;
+  producer_options producer;
+  /// spdlog level: trace, debug, info, warn, error, critical, off.
+  std::string log_level = "info";
+
+  // -- short flags ------------------------------------------------------------------
+
+  /// `--redis HOST:PORT`, overrides redis.host and redis.port.
+  std::string redis_address;
+  /// `--count N`: entries to produce, or to consume before exiting (0: until
+  /// SIGINT/SIGTERM).
+  uint64_t count = 0;
+  /// `rill node`: publish this node's readers on `--listen [HOST:]PORT`,
+  /// and/or run workers for a reader node at `--join HOST:PORT`.
+  std::string listen;
+  std::string join;
+  /// `node.readers` / `node.workers`: the roles of a `rill node` (see
+  /// runtime/node_roles.hpp).
+  std::vector<std::string> node_readers;
+  std::vector<std::string> node_workers;
+  /// Without TLS, nodes must say so.
+  bool plain = false;
+  /// A reader node whose workers all run on other nodes.
+  bool remote_workers_only = false;
+  /// `--scheduler-threads N` shortcut for CAF's scheduler.max-threads (0: the
+  /// number of cores).
+  uint64_t scheduler_threads = 0;
+};
+
+} // namespace rill
