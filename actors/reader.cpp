@@ -1,7 +1,8 @@
 // The reader actor: glue between its messages and its parts. Each handler
 // does its part (reader_reads.cpp: reads; reader_acks.cpp: deliveries and
-// acks; reader_workers.cpp: worker slots; reader_recovery.cpp: retries, dead
-// letters, claims; reader_name_lease.cpp) and ends with the one after-event
+// acks; reader_workers.cpp: worker slots; reader_recovery.cpp: retries and
+// dead letters; reader_claims.cpp: claims, orphan scans, leases;
+// reader_name_lease.cpp) and ends with the one after-event
 // step: dispatch, redeliver, read, check done. See docs/architecture.md.
 
 #include <rill/actors/error.hpp>

@@ -15,8 +15,6 @@ namespace rill::detail {
 
 namespace {
 
-using entries_ptr = std::shared_ptr<std::vector<stream_entry>>;
-
 /// Per-entry events are warnings, but a flood must not drown the log.
 bool worth_logging(uint64_t n) {
   return n <= 10 || n % 1000 == 0;

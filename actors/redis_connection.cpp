@@ -7,8 +7,6 @@
 #include <caf/io/broker.hpp>
 #include <caf/io/middleman.hpp>
 
-#include <spdlog/spdlog.h>
-
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
