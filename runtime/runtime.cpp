@@ -8,7 +8,6 @@
 #include <rill/actors/worker.hpp>
 #include <rill/runtime/scheduler.hpp>
 
-#include <caf/actor_registry.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
