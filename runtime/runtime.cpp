@@ -7,6 +7,7 @@
 #include <rill/actors/redis_connection.hpp>
 #include <rill/actors/worker.hpp>
 #include <rill/runtime/scheduler.hpp>
+#include <rill/runtime/system_config.hpp>
 
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -31,10 +32,11 @@ void block_stop_signals() {
 
 namespace {
 
-caf::actor_system_config& prepared(config& cfg) {
+std::unique_ptr<caf::actor_system_config> prepared(const config& cfg) {
   block_stop_signals(); // before the actor system starts its threads
-  use_rill_scheduler(cfg);
-  return cfg;
+  auto own = copy_for_system(cfg);
+  use_rill_scheduler(*own);
+  return own;
 }
 
 caf::timespan reply_deadline(const redis_options& r) {
@@ -43,7 +45,8 @@ caf::timespan reply_deadline(const redis_options& r) {
 
 } // namespace
 
-runtime::runtime(config& cfg) : settings_(cfg), system_(prepared(cfg)) {
+runtime::runtime(const config& cfg) :
+  settings_(cfg), system_cfg_(prepared(cfg)), system_(*system_cfg_) {
   shared_conn_ = spawn_redis_connection(system_, settings_.redis);
   producer_ = spawn_producer(system_, settings_.producer, shared_conn_);
 }

@@ -37,11 +37,11 @@ public:
   static constexpr int exit_refused = 2;
 
   /// Starts the actor system and the shared connection. The runtime copies
-  /// `cfg`'s settings and reads only the copy; `cfg` itself must outlive the
-  /// runtime, because CAF's actor system keeps a reference to its CAF part
-  /// (in which the runtime installs rill's scheduler). SIGINT and SIGTERM are
-  /// blocked in all threads; `run` takes them.
-  explicit runtime(config& cfg);
+  /// `cfg` - rill's settings and the CAF part its actor system runs on, in
+  /// which it installs rill's scheduler - and reads only its copies: `cfg` is
+  /// not changed, need not outlive the runtime, and can start more runtimes.
+  /// SIGINT and SIGTERM are blocked in all threads; `run` takes them.
+  explicit runtime(const config& cfg);
 
   /// Stops gracefully (if still running) and shuts everything down.
   ~runtime();
@@ -117,6 +117,9 @@ public:
 private:
   /// A copy: the runtime reads nothing else of the caller's config.
   rill::settings settings_;
+  /// The actor system's config (CAF keeps a reference to it): a copy of the
+  /// caller's, declared before the system so that it outlives it.
+  std::unique_ptr<caf::actor_system_config> system_cfg_;
   caf::actor_system system_;
   connection_actor shared_conn_;
   producer_actor producer_;

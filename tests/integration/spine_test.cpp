@@ -4,6 +4,7 @@
 #include "seq_checksum.hpp"
 #include <rill/runtime/runtime.hpp>
 
+#include <caf/scheduler/abstract_coordinator.hpp>
 #include <caf/test/unit_test.hpp>
 
 #include <spdlog/sinks/ostream_sink.h>
@@ -276,4 +277,32 @@ CAF_TEST(producer_trims_with_maxlen) {
   auto len = fx.redis({"XLEN", "capped"}).integer;
   CAF_CHECK_GREATER_OR_EQUAL(len, 100);
   CAF_CHECK_LESS(len, 400); // `~` trims whole macro nodes (100 entries each)
+}
+
+// The runtime runs on copies of its config: the caller's stays as it was (no
+// scheduler module pushed into it), may go away while the runtime runs, and
+// starts a second runtime just like the first.
+CAF_TEST(runtime_leaves_its_config_alone) {
+  redis_fixture fx;
+  auto cfg = std::make_unique<config>();
+  fx.point(*cfg);
+  auto modules = cfg->module_factories.size();
+  auto threads = caf::get_or(*cfg, "scheduler.max-threads", size_t{0});
+  CAF_REQUIRE_EQUAL(threads, 2u);
+  auto first = std::make_unique<runtime>(*cfg);
+  CAF_CHECK_EQUAL(cfg->module_factories.size(), modules);
+  auto& own = first->system().config();
+  CAF_CHECK_NOT_EQUAL(&own, static_cast<const caf::actor_system_config*>(cfg.get()));
+  CAF_CHECK_EQUAL(own.module_factories.size(), modules + 1); // + rill's scheduler
+  CAF_CHECK_EQUAL(caf::get_or(own, "scheduler.max-threads", size_t{0}), 2u);
+  CAF_CHECK_EQUAL(first->system().scheduler().num_workers(), 2u);
+  auto second = std::make_unique<runtime>(*cfg);
+  cfg.reset(); // both runtimes keep working without it
+  for (auto* rt : {first.get(), second.get()}) {
+    auto id = rt->xadd("owned", {"k", "v"});
+    CAF_CHECK(static_cast<bool>(id));
+  }
+  second.reset();
+  first.reset();
+  CAF_CHECK_EQUAL(fx.redis({"XLEN", "owned"}).integer, 2);
 }
