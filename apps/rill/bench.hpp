@@ -3,10 +3,13 @@
 // `rill bench`: measurements side by side in one run (never timed asserts).
 
 #include "cli_config.hpp"
+#include "json_line.hpp"
 #include "percentile.hpp"
+#include <rill/actors/options.hpp>
 #include <rill/testing/blocking_client.hpp>
 #include <rill/testing/local_redis.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,8 +25,23 @@ struct usage {
   double sys_s = 0;
   long max_rss_kb = 0;
   static usage now();
+  /// The calling thread's CPU only (RUSAGE_THREAD).
+  static usage this_thread();
   usage operator-(const usage& earlier) const;
+  double cpu_s() const noexcept { return user_s + sys_s; }
 };
+
+/// A bench consumer: group "g", consumer "rill" (the group `prefill` creates).
+consumer_options bench_consumer(std::string stream, uint32_t max_in_flight, uint64_t limit = 0);
+
+/// Seconds between two steady-clock stamps in ns (at least 1 ns).
+double seconds_between(int64_t from_ns, int64_t to_ns);
+
+/// Adds peak_rss_kb, user_s and sys_s.
+void add_usage(nlohmann::ordered_json& line, const usage& u);
+
+/// Prints `line` as one line of JSON.
+void print(const nlohmann::ordered_json& line);
 
 /// The server to measure against: --redis, or a private one that `open`
 /// starts and points `cfg.redis` at (stopped with this object).
@@ -46,12 +64,32 @@ void prefill(blocking_client& c, const std::string& stream, const std::string& g
 double raw_consume(blocking_client& c, const std::string& stream, const std::string& group,
                    uint64_t n, uint64_t k);
 
-/// The latency floor: a synchronous hiredis reader blocked in XREADGROUP
-/// (COUNT 64, BLOCK, one XACK per reply pipelined with the next read) on its
-/// own thread, while this thread XADDs `n` entries at `rate` per second, each
-/// stamped with `ts`. Returns XADD -> reply received per entry, in µs.
-std::vector<double> raw_latency(const std::string& host, uint16_t port, const std::string& stream,
-                                uint64_t n, uint64_t rate, uint64_t payload_bytes);
+/// Steady-clock nanoseconds (for durations).
+inline int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::steady_clock::now().time_since_epoch())
+    .count();
+}
+
+/// Microseconds since the epoch (system clock): what `ts` fields hold.
+int64_t epoch_us();
+
+/// XADDs seq = 0..n-1 at `rate` per second from the calling thread on its
+/// own connection (no actor system involved), each stamped with `ts` just
+/// before it is sent. Returns the CPU this thread used, in seconds.
+double paced_xadd(blocking_client& producer, const std::string& stream, uint64_t n, uint64_t rate,
+                  uint64_t payload_bytes);
+
+/// The latency floor's consumer: a synchronous hiredis loop on the calling
+/// thread, blocked in XREADGROUP (group g, COUNT 64, BLOCK 1000; one XACK per
+/// reply pipelined with the next read), until `n` entries arrived or 5 s
+/// passed without one. Per entry: `ts` -> reply received, in µs.
+struct raw_reader_result {
+  std::vector<double> latencies_us;
+  double cpu_s = 0; ///< this thread's CPU, in seconds
+};
+raw_reader_result raw_latency_reader(blocking_client& reader, const std::string& stream,
+                                     uint64_t n);
 
 using cli::percentile;
 using cli::summarize;

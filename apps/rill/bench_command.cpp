@@ -2,6 +2,7 @@
 #include "commands.hpp"
 #include "json_line.hpp"
 #include "load_generator.hpp"
+#include "seq_checksum.hpp"
 #include <rill/actors/error.hpp>
 #include <rill/actors/messages.hpp>
 #include <rill/runtime/logging.hpp>
@@ -24,29 +25,49 @@ namespace {
 using namespace std::chrono_literals;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;
 
-/// A bench consumer: group "g", consumer "rill" (the group `prefill` creates).
-consumer_options bench_consumer(std::string stream, uint32_t max_in_flight, uint64_t limit = 0) {
-  consumer_options opts;
-  opts.stream = std::move(stream);
-  opts.group = "g";
-  opts.consumer = "rill";
-  opts.max_in_flight = max_in_flight;
-  opts.limit = limit;
-  return opts;
-}
+} // namespace
 
-double seconds_between(int64_t from_ns, int64_t to_ns) {
-  return std::max(1e-9, (to_ns - from_ns) / 1e9);
-}
+namespace {
 
-void add_usage(nlohmann::ordered_json& line, const usage& u) {
-  line["peak_rss_kb"] = u.max_rss_kb;
-  line["user_s"] = cli::rounded(u.user_s, 3);
-  line["sys_s"] = cli::rounded(u.sys_s, 3);
-}
+/// One rill round of `bench consume`: msgs/s, and with --work-us the mean
+/// time from an entry's first callback starting to its async wait finishing.
+struct consume_round {
+  double rate = 0;
+  double wall_s = 0;
+  double callback_us = 0;
+};
 
-void print(const nlohmann::ordered_json& line) {
-  std::puts(cli::json_line(line).c_str());
+consume_round rill_consume_round(const cli_config& cfg, uint64_t n, uint32_t k) {
+  consume_round out;
+  runtime rt{cfg};
+  auto& consumer = rt.add_consumer(bench_consumer("bench:rill", k, n));
+  // With --work-us each entry waits asynchronously (a timer, no thread held):
+  // an I/O-bound callback. The second callback runs once the wait is done, so
+  // start -> second callback is the callback's measured duration.
+  std::vector<int64_t> started(cfg.work_us > 0 ? n : 0);
+  std::atomic<int64_t> waited_ns{0};
+  if (cfg.work_us > 0) {
+    auto work = std::chrono::microseconds{cfg.work_us};
+    consumer.add_async([&started, work](const stream_entry& e, async_context ctx) {
+      if (auto seq = parse_seq(*e.find("seq")); seq && *seq < started.size())
+        started[*seq] = steady_ns();
+      ctx.done.after(work);
+    });
+    consumer.add([&started, &waited_ns](const stream_entry& e) {
+      if (auto seq = parse_seq(*e.find("seq")); seq && *seq < started.size())
+        waited_ns.fetch_add(steady_ns() - started[*seq], std::memory_order_relaxed);
+    });
+  } else {
+    consumer.add([](const stream_entry&) {});
+  }
+  rt.start();
+  rt.run();
+  const auto& m = consumer.metrics();
+  out.wall_s = seconds_between(m.first_delivery_ns, m.finished_ns);
+  out.rate = m.processed / out.wall_s;
+  if (m.processed > 0)
+    out.callback_us = waited_ns.load() / 1e3 / static_cast<double>(m.processed);
+  return out;
 }
 
 } // namespace
@@ -54,58 +75,102 @@ void print(const nlohmann::ordered_json& line) {
 int consume_case(cli_config& cfg) {
   const uint64_t n = cfg.count > 0 ? cfg.count : 200'000;
   const uint32_t k = cfg.consumer.max_in_flight;
+  const bool io_bound = cfg.work_us > 0;
   target t;
   if (auto err = t.open(cfg))
     return cli::config_error("bench consume", describe(err));
   auto c = connect_or_throw(cfg.redis.host, cfg.redis.port);
-  std::vector<double> rill_rates, raw_rates, ratios;
+  std::vector<double> rill_rates, raw_rates, ratios, busy, overshoot, rill_cpu_e, raw_cpu_e;
   usage rill_cpu, raw_cpu;
   long peak_rss = 0;
   std::printf("bench consume: %s entries, max-in-flight %u, payload %llu bytes, %llu rounds\n",
               cli::grouped(n).c_str(), k, static_cast<unsigned long long>(cfg.payload_bytes),
               static_cast<unsigned long long>(cfg.rounds));
-  std::printf("%-6s %14s %14s %8s\n", "round", "rill msgs/s", "raw msgs/s", "ratio");
+  // The bound an I/O-bound run can reach: K workers, each busy W µs per entry.
+  const double ideal = io_bound ? k * 1e6 / static_cast<double>(cfg.work_us) : 0;
+  if (io_bound)
+    std::printf("each callback waits %llu us asynchronously: ideal K/W = %.0f msgs/s (the raw "
+                "loop has no callbacks to wait for: not run)\n",
+                static_cast<unsigned long long>(cfg.work_us), ideal);
+  std::printf("%-6s %14s %14s %8s %12s %12s\n", "round", "rill msgs/s",
+              io_bound ? "busy" : "raw msgs/s", io_bound ? "of K/W" : "ratio", "rill cpu/e",
+              io_bound ? "callback us" : "raw cpu/e");
   for (uint64_t round = 1; round <= cfg.rounds; ++round) {
     prefill(c, "bench:rill", "g", n, cfg.payload_bytes);
     auto before = usage::now();
-    double rill_rate = 0;
-    {
-      runtime rt{cfg};
-      auto opts = bench_consumer("bench:rill", k, n);
-      auto& consumer = rt.add_consumer(opts);
-      consumer.add([](const stream_entry&) {});
-      rt.start();
-      rt.run();
-      const auto& m = consumer.metrics();
-      rill_rate = m.processed / seconds_between(m.first_delivery_ns, m.finished_ns);
-    }
+    auto rill = rill_consume_round(cfg, n, k);
     auto after = usage::now();
     peak_rss = std::max(peak_rss, after.max_rss_kb);
     auto d = after - before;
     rill_cpu.user_s += d.user_s;
     rill_cpu.sys_s += d.sys_s;
+    rill_cpu_e.push_back(d.cpu_s() * 1e6 / n);
     c.command({"DEL", "bench:rill"});
+    rill_rates.push_back(rill.rate);
+    if (io_bound) {
+      // Busy fraction: entries x measured callback time / (K x wall time).
+      busy.push_back(n * rill.callback_us / 1e6 / (k * rill.wall_s));
+      overshoot.push_back(rill.callback_us / static_cast<double>(cfg.work_us) - 1);
+      std::printf("%-6llu %14.0f %14.3f %8.3f %10.2fus %12.1f\n",
+                  static_cast<unsigned long long>(round), rill.rate, busy.back(), rill.rate / ideal,
+                  rill_cpu_e.back(), rill.callback_us);
+      std::fflush(stdout);
+      continue;
+    }
     prefill(c, "bench:raw", "g", n, cfg.payload_bytes);
     before = usage::now();
     auto raw_rate = raw_consume(c, "bench:raw", "g", n, k);
     d = usage::now() - before;
     raw_cpu.user_s += d.user_s;
     raw_cpu.sys_s += d.sys_s;
+    raw_cpu_e.push_back(d.cpu_s() * 1e6 / n);
     c.command({"DEL", "bench:raw"});
-    rill_rates.push_back(rill_rate);
     raw_rates.push_back(raw_rate);
-    ratios.push_back(rill_rate / raw_rate);
-    std::printf("%-6llu %14.0f %14.0f %8.2f\n", static_cast<unsigned long long>(round), rill_rate,
-                raw_rate, rill_rate / raw_rate);
+    ratios.push_back(rill.rate / raw_rate);
+    std::printf("%-6llu %14.0f %14.0f %8.2f %10.2fus %10.2fus\n",
+                static_cast<unsigned long long>(round), rill.rate, raw_rate, rill.rate / raw_rate,
+                rill_cpu_e.back(), raw_cpu_e.back());
     std::fflush(stdout);
   }
   auto r = summarize(rill_rates);
+  auto rc = summarize(rill_cpu_e);
+  rill_cpu.max_rss_kb = peak_rss;
+  if (io_bound) {
+    auto b = summarize(busy);
+    auto o = summarize(overshoot);
+    std::printf("median %.0f msgs/s (%.0f-%.0f) = %.3f of K/W; workers busy %.3f (%.3f-%.3f); "
+                "timer overshoot %.1f%% (%.1f-%.1f); CPU %.2f us/entry\n",
+                r.median, r.min, r.max, r.median / ideal, b.median, b.min, b.max, o.median * 100,
+                o.min * 100, o.max * 100, rc.median);
+    nlohmann::ordered_json line{{"bench", "consume"},
+                                {"impl", "rill"},
+                                {"count", n},
+                                {"max_in_flight", k},
+                                {"work_us", cfg.work_us},
+                                {"rounds", cfg.rounds},
+                                {"msgs_per_s", cli::whole(r.median)},
+                                {"min", cli::whole(r.min)},
+                                {"max", cli::whole(r.max)},
+                                {"ideal_msgs_per_s", cli::whole(ideal)},
+                                {"of_ideal", cli::rounded(r.median / ideal, 3)},
+                                {"busy_fraction", cli::rounded(b.median, 3)},
+                                {"busy_min", cli::rounded(b.min, 3)},
+                                {"busy_max", cli::rounded(b.max, 3)},
+                                {"timer_overshoot", cli::rounded(o.median, 3)},
+                                {"cpu_us_per_entry", cli::rounded(rc.median, 3)}};
+    add_usage(line, rill_cpu);
+    print(line);
+    return 0;
+  }
   auto w = summarize(raw_rates);
   auto q = summarize(ratios);
-  std::printf("%-6s %14.0f %14.0f %8.2f   (min-max: rill %.0f-%.0f, raw %.0f-%.0f)\n", "median",
-              r.median, w.median, q.median, r.min, r.max, w.min, w.max);
-  rill_cpu.max_rss_kb = peak_rss;
-  for (auto [impl, s, u] : {std::tuple{"rill", r, rill_cpu}, std::tuple{"raw", w, raw_cpu}}) {
+  auto wc = summarize(raw_cpu_e);
+  std::printf("%-6s %14.0f %14.0f %8.2f %10.2fus %10.2fus   (min-max: rill %.0f-%.0f, raw "
+              "%.0f-%.0f)\n",
+              "median", r.median, w.median, q.median, rc.median, wc.median, r.min, r.max, w.min,
+              w.max);
+  for (auto [impl, s, u, cpu] :
+       {std::tuple{"rill", r, rill_cpu, rc}, std::tuple{"raw", w, raw_cpu, wc}}) {
     nlohmann::ordered_json line{{"bench", "consume"},
                                 {"impl", impl},
                                 {"count", n},
@@ -115,73 +180,11 @@ int consume_case(cli_config& cfg) {
                                 {"msgs_per_s", cli::whole(s.median)},
                                 {"min", cli::whole(s.min)},
                                 {"max", cli::whole(s.max)},
-                                {"ratio_rill_raw", cli::rounded(q.median, 3)}};
+                                {"ratio_rill_raw", cli::rounded(q.median, 3)},
+                                {"cpu_us_per_entry", cli::rounded(cpu.median, 3)},
+                                {"cpu_min", cli::rounded(cpu.min, 3)},
+                                {"cpu_max", cli::rounded(cpu.max, 3)}};
     add_usage(line, u);
-    print(line);
-  }
-  return 0;
-}
-
-int latency_case(cli_config& cfg) {
-  const uint64_t rate = cfg.rate > 0 ? cfg.rate : 5000;
-  const uint64_t n = rate * cfg.seconds;
-  target t;
-  if (auto err = t.open(cfg))
-    return cli::config_error("bench latency", describe(err));
-  std::vector<double> latencies(n);
-  std::atomic<size_t> next{0};
-  auto before = usage::now();
-  {
-    runtime rt{cfg};
-    auto opts = bench_consumer("bench:latency", cfg.consumer.max_in_flight, n);
-    opts.start_id = "$";
-    auto& consumer = rt.add_consumer(opts);
-    consumer.add([&](const stream_entry& e) {
-      auto now = std::chrono::duration_cast<std::chrono::microseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
-      auto i = next.fetch_add(1);
-      if (i < latencies.size())
-        latencies[i] = static_cast<double>(now - std::stoll(*e.find("ts")));
-    });
-    rt.start();
-    std::this_thread::sleep_for(300ms); // the group exists and the reader blocks
-    load_plan plan;
-    plan.stream = opts.stream;
-    plan.count = n;
-    plan.rate = rate;
-    plan.payload_bytes = cfg.payload_bytes;
-    auto progress = std::make_shared<load_progress>();
-    spawn_load_generator(rt.system(), rt.producer(), plan, progress);
-    rt.run();
-  }
-  auto u = usage::now() - before;
-  latencies.resize(std::min(next.load(), latencies.size()));
-  // The floor in the same run: a synchronous hiredis reader, no actors.
-  auto raw
-    = raw_latency(cfg.redis.host, cfg.redis.port, "bench:latency:raw", n, rate, cfg.payload_bytes);
-  std::printf("bench latency: %llu msgs/s for %llu s, XADD -> callback start\n",
-              static_cast<unsigned long long>(rate), static_cast<unsigned long long>(cfg.seconds));
-  std::printf("%-6s %9s %9s %9s %9s %9s\n", "impl", "p50 us", "p99 us", "p99.9 us", "max us",
-              "samples");
-  for (auto [impl, xs, cpu] :
-       {std::tuple{"rill", &latencies, true}, std::tuple{"raw", &raw, false}}) {
-    std::sort(xs->begin(), xs->end());
-    auto p50 = percentile(*xs, 50);
-    auto p99 = percentile(*xs, 99);
-    auto p999 = percentile(*xs, 99.9);
-    auto max = xs->empty() ? 0 : xs->back();
-    std::printf("%-6s %9.0f %9.0f %9.0f %9.0f %9zu\n", impl, p50, p99, p999, max, xs->size());
-    nlohmann::ordered_json line{{"bench", "latency"},
-                                {"impl", impl},
-                                {"rate", rate},
-                                {"samples", xs->size()},
-                                {"p50_us", cli::whole(p50)},
-                                {"p99_us", cli::whole(p99)},
-                                {"p999_us", cli::whole(p999)},
-                                {"max_us", cli::whole(max)}};
-    if (cpu)
-      add_usage(line, u);
     print(line);
   }
   return 0;

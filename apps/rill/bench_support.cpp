@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <dirent.h>
 #include <initializer_list>
 #include <stdexcept>
@@ -59,11 +60,44 @@ usage usage::now() {
   return u;
 }
 
+usage usage::this_thread() {
+  rusage ru{};
+  getrusage(RUSAGE_THREAD, &ru);
+  usage u;
+  u.user_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+  u.sys_s = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  return u;
+}
+
 usage usage::operator-(const usage& earlier) const {
   usage d = *this;
   d.user_s -= earlier.user_s;
   d.sys_s -= earlier.sys_s;
   return d;
+}
+
+consumer_options bench_consumer(std::string stream, uint32_t max_in_flight, uint64_t limit) {
+  consumer_options opts;
+  opts.stream = std::move(stream);
+  opts.group = "g";
+  opts.consumer = "rill";
+  opts.max_in_flight = max_in_flight;
+  opts.limit = limit;
+  return opts;
+}
+
+double seconds_between(int64_t from_ns, int64_t to_ns) {
+  return std::max(1e-9, (to_ns - from_ns) / 1e9);
+}
+
+void add_usage(nlohmann::ordered_json& line, const usage& u) {
+  line["peak_rss_kb"] = u.max_rss_kb;
+  line["user_s"] = cli::rounded(u.user_s, 3);
+  line["sys_s"] = cli::rounded(u.sys_s, 3);
+}
+
+void print(const nlohmann::ordered_json& line) {
+  std::puts(cli::json_line(line).c_str());
 }
 
 void prefill(blocking_client& c, const std::string& stream, const std::string& group, uint64_t n,
@@ -122,16 +156,6 @@ double raw_consume(blocking_client& c, const std::string& stream, const std::str
   return n / seconds;
 }
 
-namespace {
-
-int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
-
-} // namespace
-
 caf::error target::open(cli_config& cfg) {
   if (!cfg.redis_address.empty())
     return caf::none;
@@ -151,69 +175,85 @@ blocking_client connect_or_throw(const std::string& host, uint16_t port) {
   return std::move(*c);
 }
 
-std::vector<double> raw_latency(const std::string& host, uint16_t port, const std::string& stream,
-                                uint64_t n, uint64_t rate, uint64_t payload_bytes) {
-  auto producer = connect_or_throw(host, port);
-  if (auto r = producer.command({"XGROUP", "CREATE", stream, "g", "$", "MKSTREAM"}); !r)
-    throw std::runtime_error("raw latency: " + describe(r.error()));
-  std::vector<double> latencies;
-  latencies.reserve(n);
-  auto reader = connect_or_throw(host, port);
-  std::thread consumer{[&] {
-    auto* ctx = reader.native();
-    const std::string group = "g";
-    raw_argv read{"XREADGROUP", "GROUP", "g",       "raw",          "COUNT", "64",
-                  "BLOCK",      "1000",  "STREAMS", stream.c_str(), ">"};
-    int idle_reads = 0;
-    read.append_to(ctx);
-    bool ack_pending = false;
-    while (latencies.size() < n && idle_reads < 5) {
-      void* raw = nullptr;
-      if (ack_pending) {
-        if (redisGetReply(ctx, &raw) != REDIS_OK)
-          return;
-        freeReplyObject(raw);
-        ack_pending = false;
-      }
-      if (redisGetReply(ctx, &raw) != REDIS_OK)
-        return;
-      auto arrived = now_us(); // the "callback start" of every entry in the reply
-      auto* r = static_cast<redisReply*>(raw);
-      if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
-        idle_reads = 0;
-        auto* entries = r->element[0]->element[1];
-        for (size_t i = 0; i < entries->elements; ++i) {
-          auto* fields = entries->element[i]->element[1];
-          for (size_t f = 0; f + 1 < fields->elements; f += 2)
-            if (std::string_view{fields->element[f]->str, fields->element[f]->len} == "ts")
-              latencies.push_back(
-                static_cast<double>(arrived - std::stoll(fields->element[f + 1]->str)));
-        }
-      } else {
-        ++idle_reads; // the producer is done or stuck: give up after 5 s of nothing
-      }
-      auto ack = xack_for(r, stream, group);
-      if (ack.argv.size() > 3) {
-        ack.append_to(ctx);
-        ack_pending = true;
-      }
-      if (latencies.size() < n)
-        read.append_to(ctx);
-      freeReplyObject(r);
-    }
-  }};
-  std::this_thread::sleep_for(std::chrono::milliseconds{300}); // the reader blocks
+int64_t epoch_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+double paced_xadd(blocking_client& producer, const std::string& stream, uint64_t n, uint64_t rate,
+                  uint64_t payload_bytes) {
+  auto cpu0 = usage::this_thread();
   std::string payload(payload_bytes, 'p');
   auto start = std::chrono::steady_clock::now();
   auto gap = std::chrono::nanoseconds{1'000'000'000 / std::max<uint64_t>(1, rate)};
   for (uint64_t seq = 0; seq < n; ++seq) {
     std::this_thread::sleep_until(start + seq * gap);
-    producer.command({"XADD", stream, "*", "seq", std::to_string(seq), "payload", payload, "ts",
-                      std::to_string(now_us())});
+    if (!producer.command({"XADD", stream, "*", "seq", std::to_string(seq), "payload", payload,
+                           "ts", std::to_string(epoch_us())}))
+      throw std::runtime_error("paced XADD to " + stream + " failed");
   }
-  consumer.join();
-  producer.command({"DEL", stream});
-  return latencies;
+  return (usage::this_thread() - cpu0).cpu_s();
+}
+
+raw_reader_result raw_latency_reader(blocking_client& reader, const std::string& stream,
+                                     uint64_t n) {
+  auto cpu0 = usage::this_thread();
+  raw_reader_result out;
+  out.latencies_us.reserve(n);
+  auto& latencies = out.latencies_us;
+  auto* ctx = reader.native();
+  const std::string group = "g";
+  raw_argv read{"XREADGROUP", "GROUP", "g",       "raw",          "COUNT", "64",
+                "BLOCK",      "1000",  "STREAMS", stream.c_str(), ">"};
+  int idle_reads = 0;
+  read.append_to(ctx);
+  bool ack_pending = false;
+  bool read_pending = true;
+  while (latencies.size() < n && idle_reads < 5) {
+    void* raw = nullptr;
+    if (ack_pending) {
+      if (redisGetReply(ctx, &raw) != REDIS_OK)
+        break;
+      freeReplyObject(raw);
+      ack_pending = false;
+    }
+    if (redisGetReply(ctx, &raw) != REDIS_OK)
+      break;
+    read_pending = false;
+    auto arrived = epoch_us(); // the "callback start" of every entry in the reply
+    auto* r = static_cast<redisReply*>(raw);
+    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+      idle_reads = 0;
+      auto* entries = r->element[0]->element[1];
+      for (size_t i = 0; i < entries->elements; ++i) {
+        auto* fields = entries->element[i]->element[1];
+        for (size_t f = 0; f + 1 < fields->elements; f += 2)
+          if (std::string_view{fields->element[f]->str, fields->element[f]->len} == "ts")
+            latencies.push_back(
+              static_cast<double>(arrived - std::stoll(fields->element[f + 1]->str)));
+      }
+    } else {
+      ++idle_reads; // the producer is done or stuck: give up after 5 s of nothing
+    }
+    auto ack = xack_for(r, stream, group);
+    if (ack.argv.size() > 3) {
+      ack.append_to(ctx);
+      ack_pending = true;
+    }
+    if (latencies.size() < n) {
+      read.append_to(ctx);
+      read_pending = true;
+    }
+    freeReplyObject(r);
+  }
+  void* raw = nullptr;
+  if (ack_pending && redisGetReply(ctx, &raw) == REDIS_OK)
+    freeReplyObject(raw);
+  out.cpu_s = (usage::this_thread() - cpu0).cpu_s();
+  if (read_pending && redisGetReply(ctx, &raw) == REDIS_OK) // at most BLOCK 1000 later
+    freeReplyObject(raw);
+  return out;
 }
 
 int thread_count() {
