@@ -49,6 +49,12 @@ struct connection_state {
   socklen_t addr_len = 0;
   caf::error resolve_error;
   caf::io::connection_handle hdl;
+  int fd = -1;
+  /// What the core wrote and nobody sent yet (see push_out).
+  std::vector<char> out;
+  /// The scribe holds bytes it has not written yet: new bytes queue behind.
+  bool scribe_busy = false;
+  bool ready = false; ///< the handshake is done (between up and down)
   uint64_t attempt = 0;
   bool tick_armed = false;
   clock_type::time_point tick_at;
@@ -59,7 +65,34 @@ struct connection_state {
 };
 
 std::vector<char>& broker_sink::wire() {
-  return self->wr_buf(self->state.hdl);
+  return self->state.out;
+}
+
+/// Sends what the core wrote. The broker runs on the multiplexer thread, so
+/// on a ready connection it writes with one non-blocking send(): a scribe
+/// flush costs two epoll_ctl calls (add and drop write interest) and an
+/// extra epoll_wait round per flush (docs/benchmarks.md). Whatever send()
+/// does not take - a full socket buffer, a broken connection, or any bytes
+/// while connecting or while the scribe still writes earlier ones - goes to
+/// the scribe as before, behind what it holds, so bytes stay in order and
+/// errors surface the same way (as connection_closed_msg).
+void push_out(broker_ptr self) {
+  auto& st = self->state;
+  if (st.out.empty())
+    return;
+  size_t sent = 0;
+  if (st.ready && !st.scribe_busy) {
+    auto n = ::send(st.fd, st.out.data(), st.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0)
+      sent = static_cast<size_t>(n);
+  }
+  if (sent < st.out.size()) {
+    auto& buf = self->wr_buf(st.hdl);
+    buf.insert(buf.end(), st.out.begin() + static_cast<std::ptrdiff_t>(sent), st.out.end());
+    st.scribe_busy = true;
+    self->flush(st.hdl);
+  }
+  st.out.clear();
 }
 
 void broker_sink::answer(connection_core::answer&& result) {
@@ -71,12 +104,14 @@ void broker_sink::answer(connection_core::answer&& result) {
 }
 
 void broker_sink::up(int64_t client_id) {
-  self->flush(self->state.hdl); // the requests held behind the handshake
+  self->state.ready = true;
+  push_out(self); // the requests held behind the handshake
   if (self->state.listener)
     self->send(self->state.listener, conn_up_atom::value, client_id);
 }
 
 void broker_sink::down(const caf::error& err, caf::timespan retry_in) {
+  self->state.ready = false;
   self->close(self->state.hdl);
   if (self->state.listener)
     self->send(self->state.listener, conn_down_atom::value, err);
@@ -139,10 +174,15 @@ void connect(broker_ptr self) {
     return;
   }
   st.hdl = self->add_scribe(fd);
+  st.fd = fd;
+  st.out.clear();
+  st.scribe_busy = false;
+  st.ready = false;
   self->configure_read(st.hdl, caf::io::receive_policy::at_most(64 * 1024));
+  self->ack_writes(st.hdl, true); // tells when the scribe has written all it holds
   ++st.attempt;
   core.connecting(clock_type::now());
-  self->flush(st.hdl);
+  push_out(self);
   arm_tick(self);
   self->delayed_send(self, st.opts.connect_timeout, deadline_atom::value, st.attempt);
 }
@@ -157,7 +197,7 @@ void submit(broker_ptr self, const Request& req, caf::response_promise rp) {
   }
   st.sink.promises.emplace_back(std::move(rp));
   st.core->submit(req, clock_type::now());
-  self->flush(st.hdl);
+  push_out(self);
   arm_tick(self);
 }
 
@@ -187,6 +227,10 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
     [self](caf::io::new_data_msg& msg) {
       if (msg.handle == self->state.hdl)
         self->state.core->received(msg.buf.data(), msg.buf.size());
+    },
+    [self](caf::io::data_transferred_msg& msg) {
+      if (msg.handle == self->state.hdl && msg.remaining == 0)
+        self->state.scribe_busy = false;
     },
     [self](caf::io::connection_closed_msg& msg) {
       auto& st = self->state;
