@@ -1,9 +1,8 @@
 #include <rill/actors/redis/command.hpp>
 
-#include <hiredis/hiredis.h>
-
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 
 namespace rill {
@@ -16,23 +15,37 @@ redis_command make_command(std::initializer_list<std::string_view> args) {
   return cmd;
 }
 
+namespace {
+
+/// Appends `prefix`, `n` in decimal and CRLF: "*3\r\n", "$5\r\n".
+void append_header(std::vector<char>& buf, char prefix, size_t n) {
+  char text[24];
+  text[0] = prefix;
+  auto [end, ec] = std::to_chars(text + 1, text + sizeof(text) - 2, n);
+  static_cast<void>(ec); // 20 digits fit
+  *end++ = '\r';
+  *end++ = '\n';
+  buf.insert(buf.end(), text, end);
+}
+
+} // namespace
+
 void encode(const redis_command& cmd, std::vector<char>& buf) {
-  // Scratch arrays reused across calls on the same thread: a batched XACK has
-  // hundreds of arguments and this runs once per command.
-  thread_local std::vector<const char*> ptrs;
-  thread_local std::vector<size_t> lens;
-  ptrs.clear();
-  lens.clear();
+  // Written here rather than by hiredis's redisFormatCommandArgv, which
+  // formats every length with sprintf into a malloc'ed string that is then
+  // copied: ~2% of a busy consumer's CPU on the I/O thread (a batched XACK
+  // has hundreds of arguments). The encoding is the same bytes.
+  size_t size = 16;
+  for (const auto& a : cmd.argv)
+    size += a.size() + 16;
+  buf.reserve(buf.size() + size);
+  append_header(buf, '*', cmd.argv.size());
   for (const auto& a : cmd.argv) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
+    append_header(buf, '$', a.size());
+    buf.insert(buf.end(), a.begin(), a.end());
+    buf.push_back('\r');
+    buf.push_back('\n');
   }
-  char* out = nullptr;
-  int len = redisFormatCommandArgv(&out, static_cast<int>(ptrs.size()), ptrs.data(), lens.data());
-  if (len < 0 || out == nullptr)
-    throw std::bad_alloc();
-  buf.insert(buf.end(), out, out + len);
-  redisFreeCommand(out);
 }
 
 std::string describe(const redis_command& cmd) {

@@ -27,8 +27,8 @@ struct redis_command {
 /// Builds a command from its arguments.
 redis_command make_command(std::initializer_list<std::string_view> args);
 
-/// Appends the RESP encoding of `cmd` (made by hiredis's
-/// `redisFormatCommandArgv`) to `buf`.
+/// Appends the RESP encoding of `cmd` (an array of bulk strings, the bytes
+/// hiredis's `redisFormatCommandArgv` makes) to `buf`.
 void encode(const redis_command& cmd, std::vector<char>& buf);
 
 /// Renders a command for logs: the name plus at most a few arguments, with the

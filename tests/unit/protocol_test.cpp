@@ -6,6 +6,8 @@
 
 #include <caf/test/unit_test.hpp>
 
+#include <hiredis/hiredis.h>
+
 using namespace rill;
 
 namespace {
@@ -68,6 +70,23 @@ CAF_TEST(commands are encoded binary safe and decode back identically) {
   CAF_REQUIRE_EQUAL(decoded[0].elements.size(), cmd.argv.size());
   for (size_t i = 0; i < cmd.argv.size(); ++i)
     CAF_CHECK(decoded[0].elements[i].str == cmd.argv[i]);
+  // Byte for byte what hiredis makes (rill encodes without it).
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  for (const auto& a : cmd.argv) {
+    ptrs.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  char* theirs = nullptr;
+  auto len
+    = redisFormatCommandArgv(&theirs, static_cast<int>(ptrs.size()), ptrs.data(), lens.data());
+  CAF_REQUIRE_GREATER(len, 0);
+  CAF_CHECK(std::string(theirs, static_cast<size_t>(len)) == std::string(buf.begin(), buf.end()));
+  redisFreeCommand(theirs);
+  std::vector<char> empty_arg;
+  encode(make_command({"PING", ""}), empty_arg);
+  CAF_CHECK_EQUAL(std::string(empty_arg.begin(), empty_arg.end()),
+                  "*2\r\n$4\r\nPING\r\n$0\r\n\r\n");
 }
 
 CAF_TEST(describe never shows AUTH arguments) {
