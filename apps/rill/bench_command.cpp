@@ -35,6 +35,8 @@ struct consume_round {
   double rate = 0;
   double wall_s = 0;
   double callback_us = 0;
+  double per_read = 0; ///< entries per XREADGROUP
+  double per_xack = 0; ///< entries per XACK
 };
 
 consume_round rill_consume_round(const cli_config& cfg, uint64_t n, uint32_t k) {
@@ -67,6 +69,8 @@ consume_round rill_consume_round(const cli_config& cfg, uint64_t n, uint32_t k) 
   out.rate = m.processed / out.wall_s;
   if (m.processed > 0)
     out.callback_us = waited_ns.load() / 1e3 / static_cast<double>(m.processed);
+  out.per_read = m.reads > 0 ? static_cast<double>(m.processed) / m.reads : 0;
+  out.per_xack = m.ack_batches > 0 ? static_cast<double>(m.acked) / m.ack_batches : 0;
   return out;
 }
 
@@ -80,7 +84,8 @@ int consume_case(cli_config& cfg) {
   if (auto err = t.open(cfg))
     return cli::config_error("bench consume", describe(err));
   auto c = connect_or_throw(cfg.redis.host, cfg.redis.port);
-  std::vector<double> rill_rates, raw_rates, ratios, busy, overshoot, rill_cpu_e, raw_cpu_e;
+  std::vector<double> rill_rates, raw_rates, ratios, busy, overshoot, rill_cpu_e, raw_cpu_e,
+    per_read, per_xack;
   usage rill_cpu, raw_cpu;
   long peak_rss = 0;
   std::printf("bench consume: %s entries, max-in-flight %u, payload %llu bytes, %llu rounds\n",
@@ -107,6 +112,8 @@ int consume_case(cli_config& cfg) {
     rill_cpu_e.push_back(d.cpu_s() * 1e6 / n);
     c.command({"DEL", "bench:rill"});
     rill_rates.push_back(rill.rate);
+    per_read.push_back(rill.per_read);
+    per_xack.push_back(rill.per_xack);
     if (io_bound) {
       // Busy fraction: entries x measured callback time / (K x wall time).
       busy.push_back(n * rill.callback_us / 1e6 / (k * rill.wall_s));
@@ -157,6 +164,8 @@ int consume_case(cli_config& cfg) {
                                 {"busy_min", cli::rounded(b.min, 3)},
                                 {"busy_max", cli::rounded(b.max, 3)},
                                 {"timer_overshoot", cli::rounded(o.median, 3)},
+                                {"entries_per_read", cli::rounded(summarize(per_read).median, 1)},
+                                {"entries_per_xack", cli::rounded(summarize(per_xack).median, 1)},
                                 {"cpu_us_per_entry", cli::rounded(rc.median, 3)}};
     add_usage(line, rill_cpu);
     print(line);
@@ -184,6 +193,10 @@ int consume_case(cli_config& cfg) {
                                 {"cpu_us_per_entry", cli::rounded(cpu.median, 3)},
                                 {"cpu_min", cli::rounded(cpu.min, 3)},
                                 {"cpu_max", cli::rounded(cpu.max, 3)}};
+    if (impl == std::string{"rill"}) {
+      line["entries_per_read"] = cli::rounded(summarize(per_read).median, 1);
+      line["entries_per_xack"] = cli::rounded(summarize(per_xack).median, 1);
+    }
     add_usage(line, u);
     print(line);
   }
