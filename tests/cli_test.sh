@@ -113,6 +113,32 @@ node_processes() { # of this binary against this server (from /proc: no procps n
   echo $n
 }
 check "bench nodes leaves no node processes" test "$(node_processes)" -eq 0
+check "bench nodes reports CPU per entry of the reader and the worker nodes" \
+  grep -qE '"reader_cpu_us_per_entry_2":[0-9.]+,"workers_cpu_us_per_entry_1":[0-9.]+' "$dir/nodes.out"
+
+# -- bench consume --work-us and bench latency: what each measures -------------------
+timeout 120 "$rill" bench consume --redis "$addr" --count 2000 --rounds 1 --max-in-flight 8 \
+  --work-us 500 >"$dir/work.out" 2>"$dir/work.err"
+check "bench consume --work-us exits 0" test $? -eq 0
+check "bench consume --work-us states the ideal K/W (8 / 500 us)" \
+  grep -q '"ideal_msgs_per_s":16000' "$dir/work.out"
+busy=$(grep -o '"busy_fraction":[0-9.]*' "$dir/work.out" | cut -d: -f2)
+check "bench consume --work-us: busy fraction in (0, 1]" \
+  awk -v b="${busy:-0}" 'BEGIN { exit !(b > 0 && b <= 1) }'
+check "bench consume --work-us measures the wait (>= 500 us)" \
+  grep -qE '"timer_overshoot":[0-9]' "$dir/work.out"
+check "bench consume --work-us leaves no stream behind" test "$(rcli EXISTS bench:rill)" -eq 0
+timeout 120 "$rill" bench latency --redis "$addr" --rate 400 --seconds 1 --rounds 2 \
+  >"$dir/lat.out" 2>"$dir/lat.err"
+check "bench latency exits 0" test $? -eq 0
+check "bench latency: rill got every entry of both rounds" \
+  grep -qE '"impl":"rill","rate":400,"rounds":2,"samples":800,' "$dir/lat.out"
+check "bench latency: the raw floor got every entry of both rounds" \
+  grep -qE '"impl":"raw","rate":400,"rounds":2,"samples":800,' "$dir/lat.out"
+check "bench latency reports CPU per entry for both" \
+  test "$(grep -c '"cpu_us_per_entry":[0-9]' "$dir/lat.out")" -eq 2
+check "bench latency leaves no stream behind" \
+  test "$(rcli EXISTS bench:latency:1 bench:latency:2 bench:latency:raw:1 bench:latency:raw:2)" -eq 0
 
 # -- secrets: read raw (quotes kept), never echoed; flag, then environment, then file --
 secret='s3c"r\et'

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -81,8 +82,11 @@ public:
     auto until = clock_type::now() + limit;
     for (;;) {
       int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      rusage ru{};
+      if (::wait4(pid_, &status, WNOHANG, &ru) == pid_) {
         pid_ = -1;
+        cpu_s_ = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec
+                 + ru.ru_stime.tv_usec / 1e6;
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       }
       if (clock_type::now() >= until)
@@ -90,6 +94,9 @@ public:
       std::this_thread::sleep_for(std::chrono::milliseconds{5});
     }
   }
+
+  /// User + system CPU of the process, once it exited.
+  double cpu_s() const noexcept { return cpu_s_; }
 
   /// SIGTERM (a graceful stop), then waits up to `limit`.
   int stop(std::chrono::milliseconds limit) {
@@ -99,6 +106,7 @@ public:
 
 private:
   pid_t pid_ = -1;
+  double cpu_s_ = 0;
 };
 
 std::string slurp(const std::string& path) {
@@ -137,10 +145,18 @@ double reader_rate(const std::string& out) {
   throw std::runtime_error("the reader node printed no result: " + out);
 }
 
-/// One run: `nodes` worker nodes drain `n` prefilled entries; the reader
-/// node's msgs/s.
-double run_nodes(const cli_config& cfg, const std::string& dir, blocking_client& c, uint32_t nodes,
-                 uint64_t n, uint32_t k, uint64_t work_us) {
+/// One run's figures: the reader node's msgs/s, and CPU per entry of the
+/// reader node and of the worker nodes together (their user + sys from
+/// wait4, divided by the entries).
+struct nodes_run {
+  double rate = 0;
+  double reader_cpu_us = 0;
+  double workers_cpu_us = 0;
+};
+
+/// One run: `nodes` worker nodes drain `n` prefilled entries.
+nodes_run run_nodes(const cli_config& cfg, const std::string& dir, blocking_client& c,
+                    uint32_t nodes, uint64_t n, uint32_t k, uint64_t work_us) {
   const std::string stream = "bench:nodes";
   prefill(c, stream, "g", n, cfg.payload_bytes);
   auto redis = cfg.redis.host + ":" + std::to_string(cfg.redis.port);
@@ -170,13 +186,18 @@ double run_nodes(const cli_config& cfg, const std::string& dir, blocking_client&
       dir + "/worker" + std::to_string(i) + ".out", dir + "/worker" + std::to_string(i) + ".log"));
   auto limit = std::chrono::milliseconds{60'000 + n * 2};
   auto rc = reader.wait(limit);
-  for (auto& w : workers)
+  nodes_run out;
+  for (auto& w : workers) {
     w->stop(std::chrono::milliseconds{15'000});
+    out.workers_cpu_us += w->cpu_s() * 1e6 / static_cast<double>(n);
+  }
   c.command({"DEL", stream});
   if (rc != 0)
     throw std::runtime_error("reader node exited with " + std::to_string(rc) + ": "
                              + slurp(dir + "/reader.log"));
-  return reader_rate(slurp(dir + "/reader.out"));
+  out.rate = reader_rate(slurp(dir + "/reader.out"));
+  out.reader_cpu_us = reader.cpu_s() * 1e6 / static_cast<double>(n);
+  return out;
 }
 
 } // namespace
@@ -204,14 +225,24 @@ int nodes_case(cli_config& cfg) {
               "entry, %llu rounds\n",
               cli::grouped(n).c_str(), k, static_cast<unsigned long long>(work_us),
               static_cast<unsigned long long>(cfg.rounds));
-  std::printf("%-6s %14s %14s %8s\n", "round", "1 node msgs/s", "2 nodes msgs/s", "ratio");
-  std::vector<double> one, two, ratios;
+  std::printf("%-6s %14s %14s %8s %22s %22s\n", "round", "1 node msgs/s", "2 nodes msgs/s", "ratio",
+              "cpu/e reader 1 | 2", "cpu/e workers 1 | 2");
+  std::vector<double> one, two, ratios, reader1, reader2, workers1, workers2, busy2;
   for (uint64_t round = 1; round <= cfg.rounds; ++round) {
-    one.push_back(run_nodes(cfg, dir, c, 1, n, k, work_us));
-    two.push_back(run_nodes(cfg, dir, c, 2, n, k, work_us));
-    ratios.push_back(two.back() / one.back());
-    std::printf("%-6llu %14.0f %14.0f %8.2f\n", static_cast<unsigned long long>(round), one.back(),
-                two.back(), ratios.back());
+    auto a = run_nodes(cfg, dir, c, 1, n, k, work_us);
+    auto b = run_nodes(cfg, dir, c, 2, n, k, work_us);
+    one.push_back(a.rate);
+    two.push_back(b.rate);
+    ratios.push_back(b.rate / a.rate);
+    reader1.push_back(a.reader_cpu_us);
+    reader2.push_back(b.reader_cpu_us);
+    workers1.push_back(a.workers_cpu_us);
+    workers2.push_back(b.workers_cpu_us);
+    // Against the ideal of 2 x K workers each busy W per entry.
+    busy2.push_back(b.rate * static_cast<double>(work_us) / 1e6 / (2.0 * k));
+    std::printf("%-6llu %14.0f %14.0f %8.2f %9.2fus |%7.2fus %9.2fus |%7.2fus\n",
+                static_cast<unsigned long long>(round), a.rate, b.rate, ratios.back(),
+                a.reader_cpu_us, b.reader_cpu_us, a.workers_cpu_us, b.workers_cpu_us);
     std::fflush(stdout);
   }
   auto a = summarize(one);
@@ -221,16 +252,22 @@ int nodes_case(cli_config& cfg) {
               "ratio of medians %.2f)\n",
               "median", a.median, b.median, q.median, a.min, a.max, b.min, b.max,
               b.median / a.median);
-  nlohmann::ordered_json line{{"bench", "nodes"},
-                              {"count", n},
-                              {"max_in_flight", k},
-                              {"work_us", work_us},
-                              {"rounds", cfg.rounds},
-                              {"one_node_msgs_per_s", cli::whole(a.median)},
-                              {"two_nodes_msgs_per_s", cli::whole(b.median)},
-                              {"ratio_median", cli::rounded(q.median, 3)},
-                              {"ratio_min", cli::rounded(q.min, 3)},
-                              {"ratio_max", cli::rounded(q.max, 3)}};
+  nlohmann::ordered_json line{
+    {"bench", "nodes"},
+    {"count", n},
+    {"max_in_flight", k},
+    {"work_us", work_us},
+    {"rounds", cfg.rounds},
+    {"one_node_msgs_per_s", cli::whole(a.median)},
+    {"two_nodes_msgs_per_s", cli::whole(b.median)},
+    {"ratio_median", cli::rounded(q.median, 3)},
+    {"ratio_min", cli::rounded(q.min, 3)},
+    {"ratio_max", cli::rounded(q.max, 3)},
+    {"two_nodes_of_ideal", cli::rounded(summarize(busy2).median, 3)},
+    {"reader_cpu_us_per_entry_1", cli::rounded(summarize(reader1).median, 2)},
+    {"reader_cpu_us_per_entry_2", cli::rounded(summarize(reader2).median, 2)},
+    {"workers_cpu_us_per_entry_1", cli::rounded(summarize(workers1).median, 2)},
+    {"workers_cpu_us_per_entry_2", cli::rounded(summarize(workers2).median, 2)}};
   std::puts(cli::json_line(line).c_str());
   return 0;
 }
