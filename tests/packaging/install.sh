@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# rill as a library a project links: install the build into a scratch prefix,
+# then build the order_consumer example as a project of its own against that
+# prefix only (copied out of the source tree, so no source or build path can
+# leak in), run it on a private redis-server and check what Redis holds.
+# Usage: install.sh BUILD_DIR SOURCE_DIR
+. "$(dirname "$0")/../lib.sh"
+build=$(cd "$1" && pwd)
+src=$(cd "$2" && pwd)
+prefix=$dir/prefix
+
+cmake --install "$build" --prefix "$prefix" >"$dir/install.log" 2>&1
+check "cmake --install into a scratch prefix" test $? -eq 0
+check "the library carries its SONAME" \
+  bash -c "readelf -d '$prefix/lib/librill.so.0.1' | grep -q 'SONAME.*librill.so.0.1'"
+check "the tool is installed" test -x "$prefix/bin/rill"
+check "the umbrella header is installed" test -f "$prefix/include/rill/rill.hpp"
+check "internal headers are not installed" \
+  test ! -e "$prefix/include/rill/actors/reader_state.hpp" -a ! -e "$prefix/include/rill/actors/reader"
+check "the CMake package and pkg-config file are installed" \
+  test -f "$prefix/lib/cmake/rill/rillConfig.cmake" -a -f "$prefix/lib/pkgconfig/rill.pc"
+
+# Every installed header compiles on its own with nothing but the prefix
+# (and the system) on the include path.
+bad=0
+while IFS= read -r header; do
+  if ! echo "#include <${header#"$prefix/include/"}>" \
+      | g++ -std=c++17 -fsyntax-only -I"$prefix/include" -x c++ - 2>>"$dir/headers.log"; then
+    echo "  does not compile alone: $header"
+    bad=$((bad + 1))
+  fi
+done < <(find "$prefix/include" -name '*.hpp')
+check "18 public headers are installed" test "$(find "$prefix/include" -name '*.hpp' | wc -l)" -eq 18
+check "every installed header compiles against the prefix alone" test "$bad" -eq 0
+
+# The README's C++ example is this example's code, from its first include on.
+sed -n '/^```cpp$/,/^```$/p' "$src/README.md" | sed '1d;$d' >"$dir/readme.cpp"
+sed -n '/^#include <rill\/rill.hpp>/,$p' "$src/apps/examples/order_consumer/main.cpp" >"$dir/example.cpp"
+check "the README's C++ example is apps/examples/order_consumer/main.cpp" \
+  diff -u "$dir/example.cpp" "$dir/readme.cpp"
+
+# The example as a new project: find_package(rill CONFIG REQUIRED) + rill::rill.
+cp -r "$src/apps/examples/order_consumer" "$dir/app"
+cmake -S "$dir/app" -B "$dir/app/build" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DCMAKE_BUILD_TYPE=Release >"$dir/app.log" 2>&1 &&
+  cmake --build "$dir/app/build" -j 2 >>"$dir/app.log" 2>&1
+rc=$?
+check "the example builds against the installed package" test $rc -eq 0
+[ $rc -eq 0 ] || tail -20 "$dir/app.log"
+check "no source or build path reaches the example's compile flags" \
+  bash -c "! grep -qF -e '$src' -e '$build' '$dir/app/build/compile_commands.json'"
+check "the example links the installed library" \
+  bash -c "LD_LIBRARY_PATH='$prefix/lib' ldd '$dir/app/build/order_consumer' | grep -q '$prefix/lib/librill.so.0.1'"
+
+# As a subproject (add_subdirectory): the same rill::rill, only the library,
+# no CTest in the parent. Configured, not built (the build above proves the
+# library; building it twice would double this tier's time).
+mkdir -p "$dir/parent"
+cat >"$dir/parent/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.16)
+project(parent LANGUAGES CXX)
+add_subdirectory("$src" rill)
+add_subdirectory("$dir/app" example)
+if(DEFINED BUILD_TESTING)
+  message(FATAL_ERROR "rill turned on BUILD_TESTING in its parent")
+endif()
+foreach(t IN ITEMS rill_bin rill_testing rill_unit_tests)
+  if(TARGET \${t})
+    message(FATAL_ERROR "rill added \${t} as a subproject")
+  endif()
+endforeach()
+get_target_property(linked order_consumer LINK_LIBRARIES)
+message(STATUS "order_consumer links: \${linked}")
+CMAKE
+cmake -S "$dir/parent" -B "$dir/parent/build" >"$dir/parent.log" 2>&1
+rc=$?
+check "as a subproject rill adds only the library and no CTest" test $rc -eq 0
+[ $rc -eq 0 ] || tail -20 "$dir/parent.log"
+check "as a subproject the example links the same rill::rill" \
+  grep -q "order_consumer links: rill::rill" "$dir/parent.log"
+
+# pkg-config finds the same library and headers.
+pc_flags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs rill 2>&1)
+check "pkg-config --cflags --libs rill names the prefix" \
+  bash -c "[[ '$pc_flags' == *'-I$prefix/lib/pkgconfig/../../include'* && '$pc_flags' == *-lrill* ]]"
+
+# It runs: 100 good orders and 3 bad ones, all settled, the ledger right.
+start_redis
+for i in $(seq 0 99); do
+  echo "XADD orders * customer c$((i % 4)) amount $i"
+done | rcli >/dev/null
+rcli XADD orders '*' customer c0 >/dev/null              # no amount
+rcli XADD orders '*' customer c1 amount 'ten' >/dev/null # not a number
+rcli XADD orders '*' amount 5 >/dev/null                 # no customer
+LD_LIBRARY_PATH="$prefix/lib" timeout 60 "$dir/app/build/order_consumer" --redis "$addr" \
+  --count 103 --max-in-flight 8 >"$dir/run.out" 2>"$dir/run.log"
+check "the example exits 0 after 103 entries" test $? -eq 0
+total=0
+for c in c0 c1 c2 c3; do total=$((total + $(rcli HGET ledger "$c"))); done
+check "the ledger holds the sum of the good amounts (4950)" test "$total" -eq 4950
+check "the three bad orders are dead-lettered" test "$(rcli XLEN orders:dead)" -eq 3
+check "nothing is left pending" \
+  test "$(rcli XPENDING orders billing | head -1)" -eq 0
+finish
