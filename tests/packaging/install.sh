@@ -3,6 +3,8 @@
 # then build the order_consumer example as a project of its own against that
 # prefix only (copied out of the source tree, so no source or build path can
 # leak in), run it on a private redis-server and check what Redis holds.
+# Then the same with the Debian packages (cpack -G DEB) unpacked into a scratch
+# root with dpkg -x.
 # Usage: install.sh BUILD_DIR SOURCE_DIR
 . "$(dirname "$0")/../lib.sh"
 build=$(cd "$1" && pwd)
@@ -101,4 +103,52 @@ check "the ledger holds the sum of the good amounts (4950)" test "$total" -eq 49
 check "the three bad orders are dead-lettered" test "$(rcli XLEN orders:dead)" -eq 3
 check "nothing is left pending" \
   test "$(rcli XPENDING orders billing | head -1)" -eq 0
+
+# -- the Debian packages --------------------------------------------------------------
+debs=$dir/debs
+mkdir -p "$debs"
+(cd "$build" && cpack -G DEB -B "$debs" >"$dir/cpack.log" 2>&1)
+check "cpack -G DEB builds the three packages" \
+  test -f "$debs/librill0.1_0.1.0-1_amd64.deb" -a -f "$debs/librill-dev_0.1.0-1_amd64.deb" \
+  -a -f "$debs/rill_0.1.0-1_amd64.deb"
+[ -f "$debs/rill_0.1.0-1_amd64.deb" ] || tail -20 "$dir/cpack.log"
+field() { dpkg-deb -f "$debs/$1" "$2"; }
+check "librill-dev depends on the library of the same build and the -dev packages" \
+  bash -c "[[ '$(field librill-dev_0.1.0-1_amd64.deb Depends)' == 'librill0.1 (= 0.1.0-1), libcaf-dev (>= 0.17), libhiredis-dev, libspdlog-dev' ]]"
+check "the library's dependencies are computed (dpkg-shlibdeps)" \
+  bash -c "[[ '$(field librill0.1_0.1.0-1_amd64.deb Depends)' == *libcaf-core0.17* && '$(field librill0.1_0.1.0-1_amd64.deb Depends)' == *libhiredis0.14* ]]"
+check "the library package has a shlibs file and the ldconfig trigger" \
+  bash -c "dpkg-deb --ctrl-tarfile '$debs/librill0.1_0.1.0-1_amd64.deb' | tar -t | grep -q shlibs &&
+           dpkg-deb -I '$debs/librill0.1_0.1.0-1_amd64.deb' triggers | grep -q 'activate-noawait ldconfig'"
+check "binaries in the packages are stripped" \
+  bash -c "mkdir -p '$dir/x' && dpkg -x '$debs/rill_0.1.0-1_amd64.deb' '$dir/x' && file '$dir/x/usr/bin/rill' | grep -q ', stripped'"
+# lintian: no error, and only the warnings docs/packaging.md justifies.
+lintian --tag-display-limit 0 "$debs"/*.deb >"$dir/lintian.log" 2>&1
+unexpected=$(grep -E '^[EW]: ' "$dir/lintian.log" | grep -vE 'initial-upload-closes-no-bugs|maintainer-script-empty|pkg-config-unavailable-for-cross-compilation')
+check "lintian: no error and no unexplained warning" test -z "$unexpected"
+[ -z "$unexpected" ] || echo "$unexpected"
+
+root=$dir/root
+for deb in "$debs"/*.deb; do dpkg -x "$deb" "$root"; done
+rm -rf "$dir/app/build"
+cmake -S "$dir/app" -B "$dir/app/build" -DCMAKE_PREFIX_PATH="$root/usr" \
+  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DCMAKE_BUILD_TYPE=Release >"$dir/app-deb.log" 2>&1 &&
+  cmake --build "$dir/app/build" -j 2 >>"$dir/app-deb.log" 2>&1
+rc=$?
+check "the example builds against the unpacked Debian packages" test $rc -eq 0
+[ $rc -eq 0 ] || tail -20 "$dir/app-deb.log"
+check "... with their headers, not the source tree's" \
+  bash -c "grep -qF -- '$root/usr/include' '$dir/app/build/compile_commands.json' &&
+           ! grep -qF -e '$src' -e '$build' '$dir/app/build/compile_commands.json'"
+rcli DEL ledger orders:dead >/dev/null
+rcli XGROUP DESTROY orders billing >/dev/null
+LD_LIBRARY_PATH="$root/usr/lib" timeout 60 "$dir/app/build/order_consumer" --redis "$addr" \
+  --count 103 --max-in-flight 8 >"$dir/run2.out" 2>"$dir/run2.log"
+check "the example built from the packages runs the same orders" test $? -eq 0
+total=0
+for c in c0 c1 c2 c3; do total=$((total + $(rcli HGET ledger "$c"))); done
+check "... the ledger sums to 4950 again" test "$total" -eq 4950
+check "... and the three bad orders are dead-lettered again" test "$(rcli XLEN orders:dead)" -eq 3
+check "the packaged tool runs" \
+  bash -c "LD_LIBRARY_PATH='$root/usr/lib' '$root/usr/bin/rill' --help | grep -q produce"
 finish
