@@ -232,7 +232,9 @@ caf::error config::load(std::vector<std::string> args) {
       a.replace(0, 8, "--config-file");
   args = join_flag_values(custom_options_, std::move(args));
   zero_durations(custom_options_, args);
-  std::string file = config_file_path; // caf-application.ini unless given
+  // Only a file that was asked for: CAF's default, caf-application.ini in the
+  // working directory, would let a stray file reconfigure an app.
+  std::string file;
   bool given = false;
   for (const auto& a : args)
     if (a.rfind("--config-file=", 0) == 0) {
@@ -245,7 +247,7 @@ caf::error config::load(std::vector<std::string> args) {
     return a.rfind("--redis.user=", 0) == 0;
   });
   std::optional<std::string> file_password;
-  if (given || ::access(file.c_str(), F_OK) == 0)
+  if (given)
     if (auto err = apply_config_file(file, custom_options_, content, file_password))
       return err;
   if (!password)

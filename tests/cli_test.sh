@@ -39,6 +39,17 @@ timeout 5 "$rill" consume --redis "[::1]:1" --stream s --group g --count 1 \
 check "an IPv6 address is printed in brackets" grep -q '\[::1\]:1' "$dir/err"
 "$rill" --help >"$dir/out" 2>&1; rc=$?
 check "--help exits 0" test "$rc" -eq 0
+check "--version prints the version" test "$("$rill" --version)" = "rill 0.1.0"
+"$rill" consume --help >"$dir/consume.help" 2>&1; rc=$?
+check "consume --help exits 0" test "$rc" -eq 0
+check "consume --help lists the consumer.* and redis.* options" \
+  bash -c "grep -q -- '--consumer.ack-delay=' '$dir/consume.help' && grep -q -- '--redis.password=' '$dir/consume.help'"
+check "consume --help does not list other commands' flags" \
+  bash -c "! grep -q -e '--listen' -e '--rounds' -e '--ids' '$dir/consume.help'"
+"$rill" node --help >"$dir/node.help" 2>&1
+check "node --help lists --listen and the TLS files" \
+  bash -c "grep -q -- '--listen=' '$dir/node.help' && grep -q -- '--openssl.certificate' '$dir/node.help'"
+check "node --help and consume --help differ" bash -c "! cmp -s '$dir/node.help' '$dir/consume.help'"
 
 # -- produce, then consume everything --------------------------------------------
 n=20000

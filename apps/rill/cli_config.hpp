@@ -15,6 +15,11 @@ class cli_config : public rill::config {
 public:
   cli_config();
 
+  /// `rill <command> --help`: exactly the options `command` takes (its short
+  /// flags and option groups), headed by `title` ("rill bench latency").
+  /// Empty for an unknown command.
+  std::string help_for(const std::string& command, const std::string& title) const;
+
   /// `--payload-bytes B`: size of the payload field `rill produce` writes.
   uint64_t payload_bytes = 100;
   /// `--rate R`: entries per second for `rill produce` (0: unlimited).

@@ -42,6 +42,7 @@ struct command_line {
 
   command_line() {
     app.footer(footer);
+    app.set_version_flag("--version", std::string{"rill "} + RILL_VERSION);
     app.require_subcommand(1);
     auto add = [this](CLI::App* parent, const std::string& name, const std::string& what,
                       std::string& into) {
@@ -89,6 +90,8 @@ int main(int argc, char** argv) {
     cl.app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return cl.app.exit(e); // `rill --help`, `rill bench --help`: 0
+  } catch (const CLI::CallForVersion& e) {
+    return cl.app.exit(e); // `rill --version`: 0
   } catch (const CLI::ParseError& e) {
     // One line, exit 2: no command, an unknown one, or bench/dead-letters
     // without their case.
@@ -125,6 +128,14 @@ int main(int argc, char** argv) {
       return rill::cli::bench_command(cfg, which);
     };
   rill::cli::cli_config cfg;
+  // `rill <command> --help`: that command's options (CAF's own help lists
+  // the short flags of every command and none of the option groups).
+  for (const auto& f : cl.flags)
+    if (f == "--help" || f == "-h") {
+      auto title = "rill " + command + (which.empty() ? "" : " " + which);
+      std::cout << cfg.help_for(command, title);
+      return 0;
+    }
   if (auto err = cfg.load(cl.flags))
     return rill::cli::config_error(command, rill::describe(err));
   if (cfg.help_printed())

@@ -107,6 +107,32 @@ CAF_TEST(a config file in section block form is applied and flags still win) {
   std::remove(path.c_str());
 }
 
+CAF_TEST(no config file is read unless one is asked for) {
+  // CAF's default is caf-application.ini in the working directory: a stray
+  // one must not reconfigure an app.
+  char tmpl[] = "/tmp/rill-config-test-cwd-XXXXXX";
+  CAF_REQUIRE(::mkdtemp(tmpl) != nullptr);
+  std::string dir = tmpl;
+  {
+    std::ofstream out(dir + "/caf-application.ini");
+    out << "redis {\n  host = \"10.9.9.9\"\n}\n";
+  }
+  char old[4096];
+  CAF_REQUIRE(::getcwd(old, sizeof(old)) != nullptr);
+  CAF_REQUIRE_EQUAL(::chdir(dir.c_str()), 0);
+  config plain;
+  auto err = plain.load({});
+  config asked;
+  auto err_asked = asked.load({"--config", "caf-application.ini"});
+  CAF_REQUIRE_EQUAL(::chdir(old), 0);
+  std::remove((dir + "/caf-application.ini").c_str());
+  ::rmdir(dir.c_str());
+  CAF_CHECK(!err);
+  CAF_CHECK_EQUAL(plain.redis.host, "127.0.0.1");
+  CAF_CHECK(!err_asked);
+  CAF_CHECK_EQUAL(asked.redis.host, "10.9.9.9");
+}
+
 CAF_TEST(a config file that cannot be read fully is one clear error) {
   auto path = std::string{"/tmp/rill-config-test-bad-"} + std::to_string(::getpid()) + ".ini";
   for (auto text : {"consumer {\n  nonsense = 5\n}\n", "[redis]\nport = 1\nfoo {\n",
