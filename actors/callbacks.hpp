@@ -37,17 +37,26 @@ private:
 
 /// What an asynchronous callback receives besides the entry: the worker actor
 /// running it (to make requests with `self->request(...).then(...)`), the
-/// completion to call when its work is done, and the runtime's shared Redis
-/// connection. The worker stays busy, without blocking a thread, until `done`
-/// is called.
+/// completion to call when its work is done, the runtime's shared Redis
+/// connection, and its producer (XADD without blocking). The worker stays
+/// busy, without blocking a thread, until `done` is called. A Redis error
+/// reply to one command arrives as the request's `caf::error`; in the replies
+/// to a pipelined batch (`std::vector<redis_command>`) each failed command is
+/// an error reply, and `error_from_reply(reply.str)` turns it into the same
+/// `caf::error` (same code, same text) the single command fails with.
 ///
 ///     ctx.self->request(ctx.shared_conn, 5s, cmd)
 ///       .then([done = ctx.done](rill::redis_reply&) { done(); },
+///             [done = ctx.done](caf::error& err) { done(std::move(err)); });
+///
+///     ctx.self->request(ctx.producer, 5s, rill::xadd_atom::value, "out", fields)
+///       .then([done = ctx.done](std::string& id) { done(); },
 ///             [done = ctx.done](caf::error& err) { done(std::move(err)); });
 struct async_context {
   caf::event_based_actor* self;
   completion done;
   connection_actor shared_conn;
+  producer_actor producer;
 };
 
 /// A synchronous callback: returns an error to fail the entry (a thrown

@@ -19,6 +19,7 @@ struct worker_state {
   /// The ack relay, if any (it learns of this worker by a credit too).
   caf::actor relay;
   connection_actor shared_conn;
+  producer_actor producer;
   std::shared_ptr<const callback_list> callbacks;
   bool busy = false;
   uint32_t slot = 0;
@@ -85,7 +86,8 @@ void run_callbacks(worker_ptr self) {
         continue;
       }
       auto seq = ++st.seq;
-      cb.async(st.entry, async_context{self, completion{caf::actor{self}, seq}, st.shared_conn});
+      cb.async(st.entry,
+               async_context{self, completion{caf::actor{self}, seq}, st.shared_conn, st.producer});
       return; // resumes in the done_atom handler
     } catch (const std::exception& ex) {
       finish(self, failure(st.index, std::string{"exception: "} + ex.what()));
@@ -107,6 +109,7 @@ struct worker_setup {
   caf::timespan timeout;
   bool detached = false;
   caf::actor acks_to;
+  producer_actor producer;
 };
 
 caf::actor spawn_from(caf::actor_system& sys, const worker_setup& setup);
@@ -160,6 +163,7 @@ caf::behavior worker(worker_ptr self, worker_setup setup) {
                      : caf::actor_cast<ack_sink_actor>(st.reader);
   st.callbacks = setup.callbacks;
   st.shared_conn = setup.shared_conn;
+  st.producer = setup.producer;
   self->monitor(st.reader);
   if (st.relay)
     self->monitor(st.relay); // a relay that quit (its pool drained) takes no acks
@@ -239,10 +243,10 @@ caf::actor spawn_from(caf::actor_system& sys, const worker_setup& setup) {
 caf::actor spawn_worker(caf::actor_system& sys, reader_actor reader,
                         std::shared_ptr<const callback_list> callbacks,
                         connection_actor shared_conn, caf::timespan timeout, bool detached,
-                        caf::actor acks_to) {
+                        caf::actor acks_to, producer_actor producer) {
   return spawn_from(sys,
                     worker_setup{std::move(reader), std::move(callbacks), std::move(shared_conn),
-                                 timeout, detached, std::move(acks_to)});
+                                 timeout, detached, std::move(acks_to), std::move(producer)});
 }
 
 } // namespace rill

@@ -20,10 +20,11 @@ namespace rill {
 /// runs on its own thread, for callbacks that block. With `acks_to` set, acks
 /// and nacks go there instead (an ack relay batching them for a remote
 /// reader), and the worker also quits when `acks_to` goes down. Asynchronous
-/// callbacks find `shared_conn` in their context.
+/// callbacks find `shared_conn` and `producer` in their context.
 caf::actor spawn_worker(caf::actor_system& sys, reader_actor reader,
                         std::shared_ptr<const callback_list> callbacks,
                         connection_actor shared_conn, caf::timespan timeout = caf::timespan{0},
-                        bool detached = false, caf::actor acks_to = caf::actor{});
+                        bool detached = false, caf::actor acks_to = caf::actor{},
+                        producer_actor producer = producer_actor{});
 
 } // namespace rill

@@ -110,7 +110,7 @@ caf::expected<caf::actor> join_reader(runtime& rt, const std::string& host, uint
   rt.add_remote_pool(relay);
   for (uint32_t i = 0; i < opts.max_in_flight; ++i)
     spawn_worker(rt.system(), caf::actor_cast<reader_actor>(*reader), callbacks,
-                 rt.shared_connection(), opts.callback_timeout, false, relay);
+                 rt.shared_connection(), opts.callback_timeout, false, relay, rt.producer());
   return relay;
 }
 

@@ -22,8 +22,8 @@ namespace {
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
-int config_error(const std::string& what) {
-  std::fprintf(stderr, "rill node: %s\n", what.c_str());
+int config_error(const std::string& program, const std::string& what) {
+  std::fprintf(stderr, "%s: %s\n", program.c_str(), what.c_str());
   return 2;
 }
 
@@ -67,10 +67,10 @@ void try_join(runtime& rt, remote_pool& p, const config& cfg, link_security secu
 } // namespace
 
 int run_node(config& cfg, const callback_registry& callbacks,
-             const std::function<void(runtime&)>& on_exit) {
+             const std::function<void(runtime&)>& on_exit, const std::string& program) {
   auto roles = parse_node_roles(cfg);
   if (!roles)
-    return config_error(describe(roles.error()));
+    return config_error(program, describe(roles.error()));
   // Only links between nodes need TLS or an explicit --plain; a node whose
   // roles are all local has none.
   bool links = !roles->listen.empty()
@@ -78,32 +78,32 @@ int run_node(config& cfg, const callback_registry& callbacks,
                               [](const pool_role& p) { return !p.join.empty(); });
   auto security = links ? node_security(cfg) : caf::expected<link_security>{link_security::plain};
   if (!security)
-    return config_error(describe(security.error()));
+    return config_error(program, describe(security.error()));
   std::string bind;
   uint16_t listen_port = 0;
   if (!roles->listen.empty()) {
     auto spec
       = roles->listen.find(':') == std::string::npos ? "0.0.0.0:" + roles->listen : roles->listen;
     if (parse_address(spec, bind, listen_port))
-      return config_error("listen: expected [HOST:]PORT, got '" + roles->listen + "'");
+      return config_error(program, "listen: expected [HOST:]PORT, got '" + roles->listen + "'");
   }
   std::vector<remote_pool> remote;
   std::map<const pool_role*, std::shared_ptr<callback_list>> local_lists;
   for (const auto& p : roles->pools) {
     auto list = callbacks.make_list(p.callbacks);
     if (!list)
-      return config_error(p.stream + "/" + p.group + ": " + describe(list.error()));
+      return config_error(program, p.stream + "/" + p.group + ": " + describe(list.error()));
     if (p.join.empty()) {
       local_lists.emplace(&p, std::move(*list));
       continue;
     }
     // Checked here: a pure worker node adds no consumer that would check them.
     if (auto err = validate(pool_options(cfg, p)))
-      return config_error(p.stream + "/" + p.group + ": " + describe(err));
+      return config_error(program, p.stream + "/" + p.group + ": " + describe(err));
     remote_pool rp;
     rp.role = p;
     if (parse_address(p.join, rp.host, rp.port))
-      return config_error("join: expected HOST:PORT, got '" + p.join + "'");
+      return config_error(program, "join: expected HOST:PORT, got '" + p.join + "'");
     rp.callbacks = std::move(*list);
     remote.push_back(std::move(rp));
   }
@@ -128,8 +128,8 @@ int run_node(config& cfg, const callback_registry& callbacks,
     if (!roles->listen.empty()) {
       auto bound = serve_readers(rt, listen_port, bind == "0.0.0.0" ? "" : bind, *security);
       if (!bound) {
-        std::fprintf(stderr, "rill node: cannot listen on %s: %s\n", roles->listen.c_str(),
-                     rt.system().render(bound.error()).c_str());
+        std::fprintf(stderr, "%s: cannot listen on %s: %s\n", program.c_str(),
+                     roles->listen.c_str(), rt.system().render(bound.error()).c_str());
         return 1;
       }
       for (const auto& r : roles->readers) {
@@ -172,18 +172,22 @@ int run_node(config& cfg, const callback_registry& callbacks,
       on_exit(rt);
     return rc;
   } catch (const std::invalid_argument& ex) {
-    return config_error(ex.what());
+    return config_error(program, ex.what());
   }
 }
 
 int node_main(int argc, char** argv, const callback_registry& callbacks) {
+  // Messages name the app, not "rill node".
+  std::string program = argc > 0 ? argv[0] : "rill app";
+  if (auto slash = program.rfind('/'); slash != std::string::npos)
+    program.erase(0, slash + 1);
   config cfg;
   if (auto err = cfg.load({argv + 1, argv + argc}))
-    return config_error(describe(err));
+    return config_error(program, describe(err));
   if (cfg.help_printed())
     return 0;
   setup_logging(cfg.log_level);
-  return run_node(cfg, callbacks);
+  return run_node(cfg, callbacks, {}, program);
 }
 
 } // namespace rill

@@ -33,7 +33,8 @@ void block_stop_signals() {
 namespace {
 
 std::unique_ptr<caf::actor_system_config> prepared(const config& cfg) {
-  block_stop_signals(); // before the actor system starts its threads
+  if (cfg.take_signals)
+    block_stop_signals(); // before the actor system starts its threads
   auto own = copy_for_system(cfg);
   use_rill_scheduler(*own);
   return own;
@@ -92,11 +93,13 @@ void runtime::start() {
     std::shared_ptr<const callback_list> callbacks = c->callbacks_;
     auto for_workers = caf::actor_cast<reader_actor>(c->reader_);
     for (uint32_t i = 0; c->opts_.local_workers && i < c->opts_.max_in_flight; ++i)
-      spawn_worker(system_, for_workers, callbacks, shared_conn_, c->opts_.callback_timeout);
+      spawn_worker(system_, for_workers, callbacks, shared_conn_, c->opts_.callback_timeout, false,
+                   caf::actor{}, producer_);
   }
 }
 
 void runtime::stop() {
+  stop_requested_ = true;
   for (auto& c : consumers_)
     if (c->reader_)
       caf::anon_send(c->reader_, stop_atom::value);
@@ -175,6 +178,15 @@ int runtime::run(const std::function<bool()>& done, const std::function<void()>&
     if (interrupted_ ? (consumers_finished() || consumers_.empty()) && remote_pools_drained()
                      : (done ? done() : consumers_finished()))
       return refused() ? exit_refused : unflushed_acks() > 0 ? exit_unflushed_acks : 0;
+    if (!settings_.take_signals) { // the app owns its signals and calls stop()
+      nanosleep(&wait, nullptr);
+      interrupted_ = interrupted_ || stop_requested_;
+      if (on_tick && std::chrono::steady_clock::now() >= next_tick) {
+        next_tick += tick;
+        on_tick();
+      }
+      continue;
+    }
     auto sig = sigtimedwait(&set, nullptr, &wait);
     if (sig > 0) {
       if (interrupted_) {

@@ -40,7 +40,8 @@ public:
   /// `cfg` - rill's settings and the CAF part its actor system runs on, in
   /// which it installs rill's scheduler - and reads only its copies: `cfg` is
   /// not changed, need not outlive the runtime, and can start more runtimes.
-  /// SIGINT and SIGTERM are blocked in all threads; `run` takes them.
+  /// SIGINT and SIGTERM are blocked in all threads and `run` takes them,
+  /// unless `cfg.take_signals` is false (an app that owns its signals).
   explicit runtime(const config& cfg);
 
   /// Stops gracefully (if still running) and shuts everything down.
@@ -67,7 +68,8 @@ public:
   int run(const std::function<bool()>& done = {}, const std::function<void()>& on_tick = {},
           caf::timespan tick = std::chrono::milliseconds{200});
 
-  /// True once a SIGINT / SIGTERM was taken by `run`.
+  /// True once a SIGINT / SIGTERM was taken by `run` (with
+  /// `settings::take_signals` off: once `stop()` was called and `run` saw it).
   bool interrupted() const noexcept { return interrupted_; }
 
   /// True if a consumer refused to run (see `exit_refused`).
@@ -99,10 +101,14 @@ public:
   /// Waits until every reader has quit; false on timeout.
   bool await_consumers(caf::timespan timeout);
 
-  /// XADDs one entry through the producer (blocking; for non-actor code).
+  /// XADDs one entry through the producer. Blocking: for non-actor code only
+  /// (main, a thread of the app). Inside an actor or a callback, send
+  /// `(xadd_atom, stream, fields)` to `producer()` (callbacks get it as
+  /// `async_context::producer`) and take the reply with `.then`.
   caf::expected<std::string> xadd(const std::string& stream, std::vector<std::string> fields);
 
-  /// Runs one command on the shared connection (blocking; for non-actor code).
+  /// Runs one command on the shared connection. Blocking: for non-actor code
+  /// only; actors and callbacks request `shared_connection()` instead.
   caf::expected<redis_reply> command(redis_command cmd);
 
   caf::actor_system& system() noexcept { return system_; }
@@ -132,6 +138,9 @@ private:
   std::vector<remote_pool> pools_;
   bool started_ = false;
   bool interrupted_ = false;
+  /// stop() was called (from any thread): with take_signals off, run treats
+  /// it like a signal.
+  std::atomic<bool> stop_requested_{false};
 };
 
 /// Blocks SIGINT and SIGTERM in the calling thread (threads created later

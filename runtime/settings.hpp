@@ -18,6 +18,11 @@ struct settings {
   producer_options producer;
   /// spdlog level: trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
+  /// The runtime blocks SIGINT and SIGTERM in every thread and `run` takes
+  /// them (the first stops gracefully, a second exits 130). false, for an
+  /// app that owns its signals: the mask is left alone, `run` only waits for
+  /// its `done` (or the consumers), and the app calls `stop()` (any thread).
+  bool take_signals = true;
 
   // -- short flags ------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 #include "seq_checksum.hpp"
 #include <rill/runtime/runtime.hpp>
 
+#include <caf/event_based_actor.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 #include <caf/test/unit_test.hpp>
 
@@ -11,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <csignal>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -305,4 +307,64 @@ CAF_TEST(runtime_leaves_its_config_alone) {
   second.reset();
   first.reset();
   CAF_CHECK_EQUAL(fx.redis({"XLEN", "owned"}).integer, 2);
+}
+
+// An app that owns its signals: with take_signals off the runtime leaves the
+// signal mask alone, and run() returns once stop() - from another thread -
+// has let the consumers finish. An async callback XADDs through ctx.producer.
+CAF_TEST(an_app_owns_its_signals_and_callbacks_xadd_through_the_producer) {
+  redis_fixture fx;
+  fx.fill("in", 0, 200);
+  sigset_t before;
+  pthread_sigmask(SIG_SETMASK, nullptr, &before);
+  CAF_REQUIRE(!sigismember(&before, SIGTERM));
+  config cfg;
+  fx.point(cfg);
+  cfg.take_signals = false;
+  std::atomic<uint64_t> copied{0};
+  {
+    runtime rt{cfg};
+    sigset_t now;
+    pthread_sigmask(SIG_SETMASK, nullptr, &now);
+    CAF_CHECK(!sigismember(&now, SIGTERM)); // not blocked: the app's to handle
+    auto& c = rt.add_consumer(consumer_for("in", "c1", 8, 0));
+    c.add_async([&](const stream_entry& e, async_context ctx) {
+      CAF_REQUIRE(static_cast<bool>(ctx.producer));
+      ctx.self
+        ->request(ctx.producer, 5s, xadd_atom::value, std::string{"out"},
+                  std::vector<std::string>{"seq", *e.find("seq")})
+        .then(
+          [&copied, done = ctx.done](std::string&) {
+            ++copied;
+            done();
+          },
+          [done = ctx.done](caf::error& err) { done(std::move(err)); });
+    });
+    rt.start();
+    std::thread stopper{[&] {
+      deadline limit{30s};
+      while (c.metrics().acked.load() < 200 && !limit.passed())
+        std::this_thread::sleep_for(5ms);
+      rt.stop(); // any thread
+    }};
+    deadline limit{60s};
+    auto rc = rt.run([&] { return limit.passed(); });
+    stopper.join();
+    CAF_CHECK_EQUAL(rc, 0);
+    CAF_CHECK(rt.interrupted());
+    CAF_CHECK(!limit.passed()); // returned because of stop(), not the deadline
+  }
+  CAF_CHECK_EQUAL(copied.load(), 200u);
+  CAF_CHECK_EQUAL(fx.redis({"XLEN", "out"}).integer, 200);
+  CAF_CHECK_EQUAL(fx.pending("in", "g"), 0);
+  // The default takes the signals: SIGINT and SIGTERM blocked in all threads.
+  config taking;
+  fx.point(taking);
+  {
+    runtime rt{taking};
+    sigset_t now;
+    pthread_sigmask(SIG_SETMASK, nullptr, &now);
+    CAF_CHECK(sigismember(&now, SIGTERM));
+  }
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
 }

@@ -101,7 +101,8 @@ port = $port
 readers = ["stream=orders group=index"]
 workers = ["stream=orders group=index workers=32 callbacks=validate,store"]
 INI
-timeout 60 "$app" --config "$dir/app.ini" --plain --count 3002 >"$dir/app.out" 2>"$dir/app.log"
+# Local roles only: no --plain needed (only links between nodes need it).
+timeout 60 "$app" --config "$dir/app.ini" --count 3002 >"$dir/app.out" 2>"$dir/app.log"
 check "order_index exits 0 after 3002 entries" test $? -eq 0
 indexed() {
   local total=0
@@ -114,6 +115,10 @@ check "an order's fields stored" \
 check "2 malformed orders dead-lettered" test "$(rcli XLEN orders:dead)" -eq 2
 check "with the reason" grep -q "whole number of cents" <(rcli XRANGE orders:dead - +)
 check "nothing pending on orders" test "$(pending orders index)" -eq 0
+timeout 10 "$app" --redis "$addr" --no-such-flag >/dev/null 2>"$dir/app.err"; rc=$?
+check "the app's config errors exit 2" test "$rc" -eq 2
+check "... in one line that names the app, not rill node" \
+  bash -c "[ \$(wc -l <'$dir/app.err') -eq 1 ] && grep -q '^order_index: ' '$dir/app.err'"
 
 # The same app as a worker node of a `rill node` reader node: its failures go back
 # through the node's ack relay to the reader, which dead-letters them.
