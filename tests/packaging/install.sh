@@ -53,6 +53,13 @@ check "no source or build path reaches the example's compile flags" \
   bash -c "! grep -qF -e '$src' -e '$build' '$dir/app/build/compile_commands.json'"
 check "the example links the installed library" \
   bash -c "LD_LIBRARY_PATH='$prefix/lib' ldd '$dir/app/build/order_consumer' | grep -q '$prefix/lib/librill.so.0.1'"
+cp -r "$src/apps/examples/word_count" "$dir/words"
+cmake -S "$dir/words" -B "$dir/words/build" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_BUILD_TYPE=Release >"$dir/words.log" 2>&1 &&
+  cmake --build "$dir/words/build" -j 2 >>"$dir/words.log" 2>&1
+rc=$?
+check "the word count example builds against the installed package" test $rc -eq 0
+[ $rc -eq 0 ] || tail -20 "$dir/words.log"
 
 # As a subproject (add_subdirectory): the same rill::rill, only the library,
 # no CTest in the parent. Configured, not built (the build above proves the
@@ -103,6 +110,19 @@ check "the ledger holds the sum of the good amounts (4950)" test "$total" -eq 49
 check "the three bad orders are dead-lettered" test "$(rcli XLEN orders:dead)" -eq 3
 check "nothing is left pending" \
   test "$(rcli XPENDING orders billing | head -1)" -eq 0
+
+# The word count: 3 lines in, one entry per distinct word of each line out.
+rcli XADD lines '*' text "the cat and the hat" >/dev/null
+rcli XADD lines '*' text "The end." >/dev/null
+rcli XADD lines '*' text "" >/dev/null
+LD_LIBRARY_PATH="$prefix/lib" timeout 60 "$dir/words/build/word_count" --redis "$addr" \
+  --count 3 >"$dir/words.out" 2>"$dir/words.err"
+check "word_count exits 0 after 3 lines" test $? -eq 0
+check "word_count emits one entry per distinct word of each line (4 + 2)" \
+  test "$(rcli XLEN words)" -eq 6
+the=$(rcli XRANGE words - + | awk 'prev == "word" { w = $0 } prev == "count" && w == "the" { s += $0 } { prev = $0 } END { print s + 0 }')
+check "... and 'the' is counted 3 times in all (2 + 1)" test "$the" -eq 3
+check "... with every line acked" test "$(rcli XPENDING lines word-count | head -1)" -eq 0
 
 # -- the Debian packages --------------------------------------------------------------
 debs=$dir/debs
