@@ -1,5 +1,6 @@
 # What `cmake --install` puts under the prefix (docs/packaging.md):
 #   include/rill/rill.hpp, include/rill/{actors,runtime}/...  the public headers
+#   include/rill/testing.hpp, lib/librill_testing.a           rill::testing
 #   lib/librill.so.0.1 (+ links)                              the library
 #   lib/cmake/rill/                                           rillConfig.cmake & co.
 #   lib/pkgconfig/rill.pc                                     for pkg-config
@@ -34,11 +35,14 @@ foreach(header IN LISTS rill_public_headers)
   install(FILES ${PROJECT_SOURCE_DIR}/${header} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/rill/${dir}
           COMPONENT dev)
 endforeach()
-install(FILES ${PROJECT_SOURCE_DIR}/runtime/rill.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/rill
-        COMPONENT dev)
+install(FILES ${PROJECT_SOURCE_DIR}/runtime/rill.hpp ${PROJECT_SOURCE_DIR}/runtime/testing.hpp
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/rill COMPONENT dev)
 
 install(TARGETS rill EXPORT rillTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT lib NAMELINK_COMPONENT dev)
+# rill::testing: a static archive, so an app's test binary carries it.
+install(TARGETS rill_callback_testing EXPORT rillTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
 set(rill_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/rill)
 install(EXPORT rillTargets NAMESPACE rill:: DESTINATION ${rill_cmake_dir} COMPONENT dev)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/rillConfig.cmake.in

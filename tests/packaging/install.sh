@@ -32,7 +32,7 @@ while IFS= read -r header; do
     bad=$((bad + 1))
   fi
 done < <(find "$prefix/include" -name '*.hpp')
-check "18 public headers are installed" test "$(find "$prefix/include" -name '*.hpp' | wc -l)" -eq 18
+check "19 public headers are installed" test "$(find "$prefix/include" -name '*.hpp' | wc -l)" -eq 19
 check "every installed header compiles against the prefix alone" test "$bad" -eq 0
 
 # The README's C++ example is this example's code, from its first include on.
@@ -53,6 +53,17 @@ check "no source or build path reaches the example's compile flags" \
   bash -c "! grep -qF -e '$src' -e '$build' '$dir/app/build/compile_commands.json'"
 check "the example links the installed library" \
   bash -c "LD_LIBRARY_PATH='$prefix/lib' ldd '$dir/app/build/order_consumer' | grep -q '$prefix/lib/librill.so.0.1'"
+cp -r "$src/apps/examples/callback_test" "$dir/cbtest"
+cmake -S "$dir/cbtest" -B "$dir/cbtest/build" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_BUILD_TYPE=Release >"$dir/cbtest.log" 2>&1 &&
+  cmake --build "$dir/cbtest/build" -j 2 >>"$dir/cbtest.log" 2>&1
+rc=$?
+check "a test of an app's callbacks builds against rill::testing from the prefix" test $rc -eq 0
+[ $rc -eq 0 ] || tail -20 "$dir/cbtest.log"
+LD_LIBRARY_PATH="$prefix/lib" "$dir/cbtest/build/callback_test" >"$dir/cbtest.out" 2>&1
+check "... and passes without Redis (virtual time)" test $? -eq 0
+check "... without CAF's unit-test engine in it" \
+  bash -c "! nm -C '$dir/cbtest/build/callback_test' | grep -q 'caf::test::'"
 cp -r "$src/apps/examples/word_count" "$dir/words"
 cmake -S "$dir/words" -B "$dir/words/build" -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_BUILD_TYPE=Release >"$dir/words.log" 2>&1 &&
