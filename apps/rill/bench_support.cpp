@@ -50,23 +50,26 @@ raw_argv xack_for(const redisReply* r, const std::string& stream, const std::str
 
 } // namespace
 
-usage usage::now() {
+namespace {
+
+usage usage_of(int who) {
   rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
+  getrusage(who, &ru);
   usage u;
   u.user_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
   u.sys_s = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-  u.max_rss_kb = ru.ru_maxrss;
+  u.max_rss_kb = who == RUSAGE_SELF ? ru.ru_maxrss : 0;
   return u;
 }
 
+} // namespace
+
+usage usage::now() {
+  return usage_of(RUSAGE_SELF);
+}
+
 usage usage::this_thread() {
-  rusage ru{};
-  getrusage(RUSAGE_THREAD, &ru);
-  usage u;
-  u.user_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
-  u.sys_s = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-  return u;
+  return usage_of(RUSAGE_THREAD);
 }
 
 usage usage::operator-(const usage& earlier) const {

@@ -11,6 +11,19 @@ build=$(cd "$1" && pwd)
 src=$(cd "$2" && pwd)
 prefix=$dir/prefix
 
+# build_example NAME ROOT: copies apps/examples/NAME out of the tree to
+# $dir/NAME and builds it as a project of its own against ROOT only.
+build_example() {
+  rm -rf "${dir:?}/$1"
+  cp -r "$src/apps/examples/$1" "$dir/$1"
+  cmake -S "$dir/$1" -B "$dir/$1/build" -DCMAKE_PREFIX_PATH="$2" \
+    -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DCMAKE_BUILD_TYPE=Release >"$dir/$1.log" 2>&1 &&
+    cmake --build "$dir/$1/build" -j 2 >>"$dir/$1.log" 2>&1
+  local rc=$?
+  [ $rc -eq 0 ] || tail -20 "$dir/$1.log"
+  return $rc
+}
+
 cmake --install "$build" --prefix "$prefix" >"$dir/install.log" 2>&1
 check "cmake --install into a scratch prefix" test $? -eq 0
 check "the library carries its SONAME" \
@@ -42,35 +55,19 @@ check "the README's C++ example is apps/examples/order_consumer/main.cpp" \
   diff -u "$dir/example.cpp" "$dir/readme.cpp"
 
 # The example as a new project: find_package(rill CONFIG REQUIRED) + rill::rill.
-cp -r "$src/apps/examples/order_consumer" "$dir/app"
-cmake -S "$dir/app" -B "$dir/app/build" -DCMAKE_PREFIX_PATH="$prefix" \
-  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DCMAKE_BUILD_TYPE=Release >"$dir/app.log" 2>&1 &&
-  cmake --build "$dir/app/build" -j 2 >>"$dir/app.log" 2>&1
-rc=$?
-check "the example builds against the installed package" test $rc -eq 0
-[ $rc -eq 0 ] || tail -20 "$dir/app.log"
+check "the example builds against the installed package" build_example order_consumer "$prefix"
 check "no source or build path reaches the example's compile flags" \
-  bash -c "! grep -qF -e '$src' -e '$build' '$dir/app/build/compile_commands.json'"
+  bash -c "! grep -qF -e '$src' -e '$build' '$dir/order_consumer/build/compile_commands.json'"
 check "the example links the installed library" \
-  bash -c "LD_LIBRARY_PATH='$prefix/lib' ldd '$dir/app/build/order_consumer' | grep -q '$prefix/lib/librill.so.0.1'"
-cp -r "$src/apps/examples/callback_test" "$dir/cbtest"
-cmake -S "$dir/cbtest" -B "$dir/cbtest/build" -DCMAKE_PREFIX_PATH="$prefix" \
-  -DCMAKE_BUILD_TYPE=Release >"$dir/cbtest.log" 2>&1 &&
-  cmake --build "$dir/cbtest/build" -j 2 >>"$dir/cbtest.log" 2>&1
-rc=$?
-check "a test of an app's callbacks builds against rill::testing from the prefix" test $rc -eq 0
-[ $rc -eq 0 ] || tail -20 "$dir/cbtest.log"
-LD_LIBRARY_PATH="$prefix/lib" "$dir/cbtest/build/callback_test" >"$dir/cbtest.out" 2>&1
+  bash -c "LD_LIBRARY_PATH='$prefix/lib' ldd '$dir/order_consumer/build/order_consumer' | grep -q '$prefix/lib/librill.so.0.1'"
+check "a test of an app's callbacks builds against rill::testing from the prefix" \
+  build_example callback_test "$prefix"
+LD_LIBRARY_PATH="$prefix/lib" "$dir/callback_test/build/callback_test" >"$dir/cbtest.out" 2>&1
 check "... and passes without Redis (virtual time)" test $? -eq 0
 check "... without CAF's unit-test engine in it" \
-  bash -c "! nm -C '$dir/cbtest/build/callback_test' | grep -q 'caf::test::'"
-cp -r "$src/apps/examples/word_count" "$dir/words"
-cmake -S "$dir/words" -B "$dir/words/build" -DCMAKE_PREFIX_PATH="$prefix" \
-  -DCMAKE_BUILD_TYPE=Release >"$dir/words.log" 2>&1 &&
-  cmake --build "$dir/words/build" -j 2 >>"$dir/words.log" 2>&1
-rc=$?
-check "the word count example builds against the installed package" test $rc -eq 0
-[ $rc -eq 0 ] || tail -20 "$dir/words.log"
+  bash -c "! nm -C '$dir/callback_test/build/callback_test' | grep -q 'caf::test::'"
+check "the word count example builds against the installed package" \
+  build_example word_count "$prefix"
 
 # As a subproject (add_subdirectory): the same rill::rill, only the library,
 # no CTest in the parent. Configured, not built (the build above proves the
@@ -80,7 +77,7 @@ cat >"$dir/parent/CMakeLists.txt" <<CMAKE
 cmake_minimum_required(VERSION 3.16)
 project(parent LANGUAGES CXX)
 add_subdirectory("$src" rill)
-add_subdirectory("$dir/app" example)
+add_subdirectory("$dir/order_consumer" example)
 if(DEFINED BUILD_TESTING)
   message(FATAL_ERROR "rill turned on BUILD_TESTING in its parent")
 endif()
@@ -112,7 +109,7 @@ done | rcli >/dev/null
 rcli XADD orders '*' customer c0 >/dev/null              # no amount
 rcli XADD orders '*' customer c1 amount 'ten' >/dev/null # not a number
 rcli XADD orders '*' amount 5 >/dev/null                 # no customer
-LD_LIBRARY_PATH="$prefix/lib" timeout 60 "$dir/app/build/order_consumer" --redis "$addr" \
+LD_LIBRARY_PATH="$prefix/lib" timeout 60 "$dir/order_consumer/build/order_consumer" --redis "$addr" \
   --count 103 --max-in-flight 8 >"$dir/run.out" 2>"$dir/run.log"
 check "the example exits 0 after 103 entries" test $? -eq 0
 total=0
@@ -126,7 +123,7 @@ check "nothing is left pending" \
 rcli XADD lines '*' text "the cat and the hat" >/dev/null
 rcli XADD lines '*' text "The end." >/dev/null
 rcli XADD lines '*' text "" >/dev/null
-LD_LIBRARY_PATH="$prefix/lib" timeout 60 "$dir/words/build/word_count" --redis "$addr" \
+LD_LIBRARY_PATH="$prefix/lib" timeout 60 "$dir/word_count/build/word_count" --redis "$addr" \
   --count 3 >"$dir/words.out" 2>"$dir/words.err"
 check "word_count exits 0 after 3 lines" test $? -eq 0
 check "word_count emits one entry per distinct word of each line (4 + 2)" \
@@ -161,19 +158,14 @@ check "lintian: no error and no unexplained warning" test -z "$unexpected"
 
 root=$dir/root
 for deb in "$debs"/*.deb; do dpkg -x "$deb" "$root"; done
-rm -rf "$dir/app/build"
-cmake -S "$dir/app" -B "$dir/app/build" -DCMAKE_PREFIX_PATH="$root/usr" \
-  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DCMAKE_BUILD_TYPE=Release >"$dir/app-deb.log" 2>&1 &&
-  cmake --build "$dir/app/build" -j 2 >>"$dir/app-deb.log" 2>&1
-rc=$?
-check "the example builds against the unpacked Debian packages" test $rc -eq 0
-[ $rc -eq 0 ] || tail -20 "$dir/app-deb.log"
+check "the example builds against the unpacked Debian packages" \
+  build_example order_consumer "$root/usr"
 check "... with their headers, not the source tree's" \
-  bash -c "grep -qF -- '$root/usr/include' '$dir/app/build/compile_commands.json' &&
-           ! grep -qF -e '$src' -e '$build' '$dir/app/build/compile_commands.json'"
+  bash -c "grep -qF -- '$root/usr/include' '$dir/order_consumer/build/compile_commands.json' &&
+           ! grep -qF -e '$src' -e '$build' '$dir/order_consumer/build/compile_commands.json'"
 rcli DEL ledger orders:dead >/dev/null
 rcli XGROUP DESTROY orders billing >/dev/null
-LD_LIBRARY_PATH="$root/usr/lib" timeout 60 "$dir/app/build/order_consumer" --redis "$addr" \
+LD_LIBRARY_PATH="$root/usr/lib" timeout 60 "$dir/order_consumer/build/order_consumer" --redis "$addr" \
   --count 103 --max-in-flight 8 >"$dir/run2.out" 2>"$dir/run2.log"
 check "the example built from the packages runs the same orders" test $? -eq 0
 total=0
