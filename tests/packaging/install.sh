@@ -109,15 +109,19 @@ done | rcli >/dev/null
 rcli XADD orders '*' customer c0 >/dev/null              # no amount
 rcli XADD orders '*' customer c1 amount 'ten' >/dev/null # not a number
 rcli XADD orders '*' amount 5 >/dev/null                 # no customer
-LD_LIBRARY_PATH="$prefix/lib" timeout 60 "$dir/order_consumer/build/order_consumer" --redis "$addr" \
-  --count 103 --max-in-flight 8 >"$dir/run.out" 2>"$dir/run.log"
-check "the example exits 0 after 103 entries" test $? -eq 0
-total=0
-for c in c0 c1 c2 c3; do total=$((total + $(rcli HGET ledger "$c"))); done
-check "the ledger holds the sum of the good amounts (4950)" test "$total" -eq 4950
-check "the three bad orders are dead-lettered" test "$(rcli XLEN orders:dead)" -eq 3
-check "nothing is left pending" \
-  test "$(rcli XPENDING orders billing | head -1)" -eq 0
+# run_orders LIBDIR LABEL: runs the built order_consumer on the 103 orders
+# and checks what Redis holds afterwards.
+run_orders() {
+  LD_LIBRARY_PATH="$1" timeout 60 "$dir/order_consumer/build/order_consumer" --redis "$addr" \
+    --count 103 --max-in-flight 8 >"$dir/run.out" 2>"$dir/run.log"
+  check "$2: the example exits 0 after 103 entries" test $? -eq 0
+  local total=0 c
+  for c in c0 c1 c2 c3; do total=$((total + $(rcli HGET ledger "$c"))); done
+  check "$2: the ledger holds the sum of the good amounts (4950)" test "$total" -eq 4950
+  check "$2: the three bad orders are dead-lettered" test "$(rcli XLEN orders:dead)" -eq 3
+  check "$2: nothing is left pending" test "$(rcli XPENDING orders billing | head -1)" -eq 0
+}
+run_orders "$prefix/lib" "prefix"
 
 # The word count: 3 lines in, one entry per distinct word of each line out.
 rcli XADD lines '*' text "the cat and the hat" >/dev/null
@@ -165,13 +169,7 @@ check "... with their headers, not the source tree's" \
            ! grep -qF -e '$src' -e '$build' '$dir/order_consumer/build/compile_commands.json'"
 rcli DEL ledger orders:dead >/dev/null
 rcli XGROUP DESTROY orders billing >/dev/null
-LD_LIBRARY_PATH="$root/usr/lib" timeout 60 "$dir/order_consumer/build/order_consumer" --redis "$addr" \
-  --count 103 --max-in-flight 8 >"$dir/run2.out" 2>"$dir/run2.log"
-check "the example built from the packages runs the same orders" test $? -eq 0
-total=0
-for c in c0 c1 c2 c3; do total=$((total + $(rcli HGET ledger "$c"))); done
-check "... the ledger sums to 4950 again" test "$total" -eq 4950
-check "... and the three bad orders are dead-lettered again" test "$(rcli XLEN orders:dead)" -eq 3
+run_orders "$root/usr/lib" "Debian packages"
 check "the packaged tool runs" \
   bash -c "LD_LIBRARY_PATH='$root/usr/lib' '$root/usr/bin/rill' --help | grep -q produce"
 finish
