@@ -41,11 +41,13 @@ set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_DESCRIPTION "actor runtime for processing Redis Streams - development files
  Headers under /usr/include/rill, the CMake package (find_package(rill),
  rill::rill) and rill.pc for pkg-config.")
-# Headers include CAF; the CMake package finds CAF and Threads. hiredis and
-# spdlog are private to the library, but the issue's package contract lists
-# them so that a static relink stays possible later.
+# The library of this build, then the -dev package of every library
+# dependency (rill_deb_dev_depends, appended where each is found in the top
+# CMakeLists). Headers include CAF only; hiredis and spdlog are listed too so
+# that a static relink against the archive stays possible.
+list(JOIN rill_deb_dev_depends ", " rill_dev_depends_text)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-    "${rill_soname_package} (= ${rill_deb_version}), libcaf-dev (>= 0.17), libhiredis-dev, libspdlog-dev")
+    "${rill_soname_package} (= ${rill_deb_version}), ${rill_dev_depends_text}")
 
 set(CPACK_DEBIAN_TOOL_PACKAGE_NAME rill)
 set(CPACK_DEBIAN_TOOL_PACKAGE_SECTION utils)

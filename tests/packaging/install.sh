@@ -68,6 +68,7 @@ check "... without CAF's unit-test engine in it" \
   bash -c "! nm -C '$dir/callback_test/build/callback_test' | grep -q 'caf::test::'"
 check "the word count example builds against the installed package" \
   build_example word_count "$prefix"
+check "the fan-in example builds against the installed package" build_example fan_in "$prefix"
 
 # As a subproject (add_subdirectory): the same rill::rill, only the library,
 # no CTest in the parent. Configured, not built (the build above proves the
@@ -135,6 +136,20 @@ check "word_count emits one entry per distinct word of each line (4 + 2)" \
 the=$(rcli XRANGE words - + | awk 'prev == "word" { w = $0 } prev == "count" && w == "the" { s += $0 } { prev = $0 } END { print s + 0 }')
 check "... and 'the' is counted 3 times in all (2 + 1)" test "$the" -eq 3
 check "... with every line acked" test "$(rcli XPENDING lines word-count | head -1)" -eq 0
+
+# The fan-in: three streams, one pool of processing actors.
+for i in 1 2 3 4 5 6; do
+  rcli XADD orders:eu '*' amount "$i" >/dev/null
+  rcli XADD orders:us '*' amount 10 >/dev/null
+  rcli XADD orders:apac '*' amount 100 >/dev/null
+done
+LD_LIBRARY_PATH="$prefix/lib" timeout 60 "$dir/fan_in/build/fan_in" --redis "$addr" --count 6 \
+  --max-in-flight 2 >"$dir/fan_in.out" 2>"$dir/fan_in.err"
+check "fan_in exits 0 after 6 entries of each stream" test $? -eq 0
+check "the pool booked every stream's orders (21, 60, 600)" \
+  test "$(rcli HGET revenue eu) $(rcli HGET revenue us) $(rcli HGET revenue apac)" = "21 60 600"
+check "... with all three streams acked" \
+  test "$(rcli XPENDING orders:eu revenue | head -1)$(rcli XPENDING orders:us revenue | head -1)$(rcli XPENDING orders:apac revenue | head -1)" = 000
 
 # -- the Debian packages --------------------------------------------------------------
 debs=$dir/debs
