@@ -178,16 +178,13 @@ int runtime::run(const std::function<bool()>& done, const std::function<void()>&
     if (interrupted_ ? (consumers_finished() || consumers_.empty()) && remote_pools_drained()
                      : (done ? done() : consumers_finished()))
       return refused() ? exit_refused : unflushed_acks() > 0 ? exit_unflushed_acks : 0;
-    if (!settings_.take_signals) { // the app owns its signals and calls stop()
+    int sig = 0;
+    if (settings_.take_signals) {
+      sig = sigtimedwait(&set, nullptr, &wait);
+    } else { // the app owns its signals and calls stop()
       nanosleep(&wait, nullptr);
       interrupted_ = interrupted_ || stop_requested_;
-      if (on_tick && std::chrono::steady_clock::now() >= next_tick) {
-        next_tick += tick;
-        on_tick();
-      }
-      continue;
     }
-    auto sig = sigtimedwait(&set, nullptr, &wait);
     if (sig > 0) {
       if (interrupted_) {
         spdlog::warn("second {}: exiting without waiting", strsignal(sig));

@@ -50,12 +50,14 @@ connection_actor::behavior_type scripted_connection(std::shared_ptr<shared_state
   };
 }
 
-std::string xadd(shared_state& st, const std::string& stream, const field_list& fields) {
+/// Records the XADD and returns its ID: `id`, or the next one for "*".
+std::string xadd(shared_state& st, const std::string& stream, const field_list& fields,
+                 const std::string& id = "*") {
   redis_command cmd;
-  cmd.argv = {"XADD", stream, "*"};
+  cmd.argv = {"XADD", stream, id};
   cmd.argv.insert(cmd.argv.end(), fields.begin(), fields.end());
   st.commands.push_back(std::move(cmd));
-  return std::to_string(++st.next_id) + "-0";
+  return id != "*" ? id : std::to_string(++st.next_id) + "-0";
 }
 
 producer_actor::behavior_type scripted_producer(std::shared_ptr<shared_state> st) {
@@ -71,12 +73,7 @@ producer_actor::behavior_type scripted_producer(std::shared_ptr<shared_state> st
          std::vector<field_list>& batch) {
       xadd_results out;
       for (size_t i = 0; i < batch.size(); ++i) {
-        redis_command cmd;
-        cmd.argv = {"XADD", stream, i < ids.size() ? ids[i] : "*"};
-        cmd.argv.insert(cmd.argv.end(), batch[i].begin(), batch[i].end());
-        st->commands.push_back(std::move(cmd));
-        out.ids.push_back(i < ids.size() && ids[i] != "*" ? ids[i]
-                                                          : std::to_string(++st->next_id) + "-0");
+        out.ids.push_back(xadd(*st, stream, batch[i], i < ids.size() ? ids[i] : "*"));
         out.errors.emplace_back();
       }
       return out;

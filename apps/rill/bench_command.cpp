@@ -1,18 +1,10 @@
 #include "bench.hpp"
 #include "commands.hpp"
 #include "json_line.hpp"
-#include "load_generator.hpp"
 #include "seq_checksum.hpp"
 #include <rill/actors/error.hpp>
-#include <rill/actors/messages.hpp>
 #include <rill/runtime/logging.hpp>
 #include <rill/runtime/runtime.hpp>
-
-#include <caf/event_based_actor.hpp>
-#include <caf/scoped_actor.hpp>
-#include <caf/send.hpp>
-
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <chrono>
