@@ -82,6 +82,8 @@ void step(reader_ptr self) {
   redeliver_due(self);
   maybe_read(self);
   check_done(self);
+  st.metrics->workers.store(static_cast<uint32_t>(st.slots.size()), std::memory_order_relaxed);
+  st.metrics->idle_workers.store(static_cast<uint32_t>(st.slots.idle()), std::memory_order_relaxed);
 }
 
 // -- the reader's messages ---------------------------------------------------------------
@@ -140,6 +142,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
   st.shared_conn = std::move(shared_conn);
   st.metrics = std::move(metrics);
   st.metrics->consumer_name = st.opts.consumer;
+  st.metrics->started_ns = steady_ns();
   st.reads = read_planner{st.opts.limit};
   st.acks = ack_batcher{st.opts.ack_batch};
   st.retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};

@@ -44,12 +44,18 @@ void flush(reader_ptr self) {
   auto ids = st.acks.take();
   if (!ids)
     return;
+  auto sent = steady::now();
   self
     ->request(st.shared_conn, caf::infinite,
               xack(st.opts.stream, st.opts.group, *ids)) // see read()
     .then(
-      [self, ids](redis_reply&) {
+      [self, ids, sent](redis_reply&) {
         auto& st = self->state;
+        auto now = steady::now();
+        st.metrics->xack_rtt.observe(now - sent);
+        st.metrics->last_ack_ns.store(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count(),
+          std::memory_order_relaxed);
         st.acks.confirmed(ids);
         if (st.ack_failures.open())
           spdlog::info("consumer {}: XACK works again ({} attempts had failed)", label(st),

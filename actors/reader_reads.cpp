@@ -20,8 +20,10 @@ void fail(reader_ptr self, const caf::error& err) {
   else
     spdlog::debug("consumer {}: {}", label(st), text);
   st.failing = true;
-  if (code_of(err) == sec::no_group)
+  if (code_of(err) == sec::no_group) {
     st.reads.enter(read_phase::setup); // group deleted: create it again
+    st.metrics->attached = false;
+  }
   st.retry_armed = true;
   // Redis is up but loading its data (or in a long script): it will serve in
   // a moment, so ask again soon instead of backing off as from an outage
@@ -55,6 +57,7 @@ void setup_group(reader_ptr self) {
         auto& st = self->state;
         st.setup_outstanding = false;
         spdlog::info("consumer {}: created group at {}", label(st), st.opts.start_id);
+        st.metrics->attached = true;
         st.reads.enter(read_phase::backlog);
         recovered(self);
         step(self);
@@ -64,6 +67,7 @@ void setup_group(reader_ptr self) {
         st.setup_outstanding = false;
         if (context_text(err).rfind("BUSYGROUP", 0) == 0) {
           st.reads.enter(read_phase::backlog); // exists already: fine
+          st.metrics->attached = true;
           recovered(self);
         } else {
           fail(self, err);

@@ -45,6 +45,7 @@ public:
 struct connection_state {
   redis_options opts;
   caf::actor listener;
+  std::shared_ptr<connection_metrics> metrics; // never null
   sockaddr_storage addr{};
   socklen_t addr_len = 0;
   caf::error resolve_error;
@@ -105,6 +106,8 @@ void broker_sink::answer(connection_core::answer&& result) {
 
 void broker_sink::up(int64_t client_id) {
   self->state.ready = true;
+  self->state.metrics->up.store(true, std::memory_order_relaxed);
+  self->state.metrics->connects.fetch_add(1, std::memory_order_relaxed);
   push_out(self); // the requests held behind the handshake
   if (self->state.listener)
     self->send(self->state.listener, conn_up_atom::value, client_id);
@@ -112,6 +115,8 @@ void broker_sink::up(int64_t client_id) {
 
 void broker_sink::down(const caf::error& err, caf::timespan retry_in) {
   self->state.ready = false;
+  self->state.metrics->up.store(false, std::memory_order_relaxed);
+  self->state.metrics->losses.fetch_add(1, std::memory_order_relaxed);
   self->close(self->state.hdl);
   if (self->state.listener)
     self->send(self->state.listener, conn_down_atom::value, err);
@@ -201,10 +206,13 @@ void submit(broker_ptr self, const Request& req, caf::response_promise rp) {
   arm_tick(self);
 }
 
-caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listener) {
+caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listener,
+                         std::shared_ptr<connection_metrics> metrics) {
   auto& st = self->state;
   st.opts = std::move(opts);
   st.listener = std::move(listener);
+  st.metrics = std::move(metrics);
+  self->attach_functor([m = st.metrics] { m->up.store(false, std::memory_order_relaxed); });
   st.sink.self = self;
   st.core.emplace(st.opts, st.sink);
   st.resolve_error = resolve(st);
@@ -271,11 +279,14 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
 } // namespace
 
 connection_actor spawn_redis_connection(caf::actor_system& sys, redis_options opts,
-                                        caf::actor listener) {
+                                        caf::actor listener,
+                                        std::shared_ptr<connection_metrics> metrics) {
+  if (!metrics)
+    metrics = std::make_shared<connection_metrics>();
   // The broker's full behaviour also takes I/O events and its own timers;
   // others get the typed request interface only.
-  return caf::actor_cast<connection_actor>(
-    sys.middleman().spawn_broker(connection, std::move(opts), std::move(listener)));
+  return caf::actor_cast<connection_actor>(sys.middleman().spawn_broker(
+    connection, std::move(opts), std::move(listener), std::move(metrics)));
 }
 
 } // namespace rill

@@ -1,12 +1,14 @@
 #pragma once
 
 #include <rill/actors/interfaces.hpp>
+#include <rill/actors/metrics.hpp>
 #include <rill/actors/options.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/error.hpp>
 
+#include <memory>
 #include <string>
 
 namespace rill {
@@ -35,7 +37,9 @@ namespace rill {
 /// - At most `max_queued` requests are pending; more fail with `backpressure`.
 /// - `listener` (if any) receives `(conn_up_atom, client_id)` after each
 ///   handshake and `(conn_down_atom, error)` on each loss.
+/// - `metrics` (if any) shows whether it is up, its connects and its losses.
 connection_actor spawn_redis_connection(caf::actor_system& sys, redis_options opts,
-                                        caf::actor listener = {});
+                                        caf::actor listener = {},
+                                        std::shared_ptr<connection_metrics> metrics = {});
 
 } // namespace rill

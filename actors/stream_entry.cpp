@@ -97,4 +97,14 @@ int compare_ids(std::string_view x, std::string_view y) {
   return a == b ? 0 : 1;
 }
 
+int64_t id_time_ms(std::string_view id) {
+  int64_t ms = 0;
+  for (char c : id) {
+    if (c < '0' || c > '9')
+      break;
+    ms = ms * 10 + (c - '0');
+  }
+  return ms;
+}
+
 } // namespace rill

@@ -55,4 +55,7 @@ caf::expected<read_batch> parse_entry_list(redis_reply&& reply);
 /// Compares two stream IDs ("ms-seq") numerically; returns <0, 0 or >0.
 int compare_ids(std::string_view x, std::string_view y);
 
+/// The milliseconds part of a stream ID ("<ms>-<seq>"); 0 if it has none.
+int64_t id_time_ms(std::string_view id);
+
 } // namespace rill

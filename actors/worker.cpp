@@ -36,6 +36,10 @@ struct worker_state {
   /// fires. (A timer per delivery kept `timeout` worth of entries' timers
   /// in CAF's clock, ~270 bytes each: 147 MB after 500,000 entries at 30 s.)
   bool timer_set = false;
+  /// This worker's own histograms (null: not measured), and when the
+  /// current delivery came.
+  std::shared_ptr<callback_timings> timings;
+  std::chrono::steady_clock::time_point started;
 
   static inline const char* name = "rill.worker";
 };
@@ -46,9 +50,20 @@ caf::error failure(size_t index, std::string what) {
   return make_error(sec::callback_failed, "callback #" + std::to_string(index + 1) + ": " + what);
 }
 
+void start_timing(worker_state& st) {
+  st.started = std::chrono::steady_clock::now();
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  if (auto ms = id_time_ms(st.entry.id); ms > 0)
+    st.timings->age.observe(std::chrono::milliseconds{now_ms - ms});
+}
+
 void finish(worker_ptr self, caf::error err) {
   auto& st = self->state;
   st.busy = false;
+  if (st.timings)
+    st.timings->duration.observe(std::chrono::steady_clock::now() - st.started);
   if (!err) {
     self->send(st.acks, ack_atom::value, st.slot, std::move(st.entry.id));
     st.entry.fields.clear();
@@ -110,6 +125,7 @@ struct worker_setup {
   bool detached = false;
   caf::actor acks_to;
   producer_actor producer;
+  std::shared_ptr<callback_timings> timings;
 };
 
 caf::actor spawn_from(caf::actor_system& sys, const worker_setup& setup);
@@ -164,6 +180,7 @@ caf::behavior worker(worker_ptr self, worker_setup setup) {
   st.callbacks = setup.callbacks;
   st.shared_conn = setup.shared_conn;
   st.producer = setup.producer;
+  st.timings = setup.timings;
   self->monitor(st.reader);
   if (st.relay)
     self->monitor(st.relay); // a relay that quit (its pool drained) takes no acks
@@ -191,6 +208,8 @@ caf::behavior worker(worker_ptr self, worker_setup setup) {
       st.slot = d.slot;
       st.entry = std::move(d.entry);
       st.index = 0;
+      if (st.timings)
+        start_timing(st);
       if (st.timeout.count() > 0) {
         st.deadline = self->clock().now() + st.timeout;
         if (!st.timer_set) {
@@ -243,10 +262,11 @@ caf::actor spawn_from(caf::actor_system& sys, const worker_setup& setup) {
 caf::actor spawn_worker(caf::actor_system& sys, reader_actor reader,
                         std::shared_ptr<const callback_list> callbacks,
                         connection_actor shared_conn, caf::timespan timeout, bool detached,
-                        caf::actor acks_to, producer_actor producer) {
-  return spawn_from(sys,
-                    worker_setup{std::move(reader), std::move(callbacks), std::move(shared_conn),
-                                 timeout, detached, std::move(acks_to), std::move(producer)});
+                        caf::actor acks_to, producer_actor producer,
+                        std::shared_ptr<callback_timings> timings) {
+  return spawn_from(sys, worker_setup{std::move(reader), std::move(callbacks),
+                                      std::move(shared_conn), timeout, detached, std::move(acks_to),
+                                      std::move(producer), std::move(timings)});
 }
 
 } // namespace rill

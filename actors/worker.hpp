@@ -2,6 +2,7 @@
 
 #include <rill/actors/callbacks.hpp>
 #include <rill/actors/interfaces.hpp>
+#include <rill/actors/metrics.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -20,11 +21,14 @@ namespace rill {
 /// runs on its own thread, for callbacks that block. With `acks_to` set, acks
 /// and nacks go there instead (an ack relay batching them for a remote
 /// reader), and the worker also quits when `acks_to` goes down. Asynchronous
-/// callbacks find `shared_conn` and `producer` in their context.
+/// callbacks find `shared_conn` and `producer` in their context. With
+/// `timings`, it records each entry's callback duration and age there (its
+/// own histograms: no other worker writes them).
 caf::actor spawn_worker(caf::actor_system& sys, reader_actor reader,
                         std::shared_ptr<const callback_list> callbacks,
                         connection_actor shared_conn, caf::timespan timeout = caf::timespan{0},
                         bool detached = false, caf::actor acks_to = caf::actor{},
-                        producer_actor producer = producer_actor{});
+                        producer_actor producer = producer_actor{},
+                        std::shared_ptr<callback_timings> timings = {});
 
 } // namespace rill

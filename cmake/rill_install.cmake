@@ -14,6 +14,7 @@ include(CMakePackageConfigHelpers)
 set(rill_public_headers
   actors/callbacks.hpp
   actors/error.hpp
+  actors/histogram.hpp
   actors/interfaces.hpp
   actors/messages.hpp
   actors/metrics.hpp

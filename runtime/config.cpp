@@ -84,6 +84,17 @@ config::config() {
     .add(node_readers, "readers", "readers to run: [\"stream=S group=G\", ...]")
     .add(node_workers, "workers",
          "worker pools: [\"stream=S group=G workers=N callbacks=a,b join=H:P\", ...]");
+  opt_group{custom_options_, "http"}
+    .add(http.listen, "listen", "serve /metrics, /livez, /readyz and / on HOST:PORT or PORT")
+    .add(http.token, "token", "bearer token for all but the probes (or RILL_HTTP_TOKEN)")
+    .add(http.ready_stall, "ready-stall", "/readyz fails after this long without progress")
+    .add(http.max_connections, "max-connections", "HTTP connections held at once");
+  opt_group{custom_options_, "metrics"}
+    .add(metrics.interval, "interval", "how often lag and ages are read from Redis")
+    .add(metrics.per_consumer, "per-consumer", "add a consumer label to per-group series")
+    .add(metrics.buckets.duration, "duration-buckets",
+         "histogram bounds (s) of callback durations and round trips")
+    .add(metrics.buckets.age, "age-buckets", "histogram bounds (s) of entry ages");
   opt_group{custom_options_, "log"}.add(log_level, "level", "trace, debug, info, warn, error, off");
   register_message_types(*this);
   // On small machines, CAF's idle workers spinning in 50 us sleeps ("moderate"
@@ -243,6 +254,7 @@ caf::error config::load(std::vector<std::string> args) {
     }
   // Secrets: flag, then environment, then file; read raw, never echoed.
   auto password = take_flag(args, "redis.password");
+  auto token = take_flag(args, "http.token");
   auto user_given = std::any_of(args.begin(), args.end(), [](const std::string& a) {
     return a.rfind("--redis.user=", 0) == 0;
   });
@@ -270,6 +282,10 @@ caf::error config::load(std::vector<std::string> args) {
     return make_error(sec::invalid_config, "unexpected argument '" + remainder.front() + "'");
   if (auto env_user = from_env("RILL_REDIS_USER"); env_user && !user_given)
     redis.user = *env_user;
+  if (!token)
+    token = from_env("RILL_HTTP_TOKEN");
+  if (token)
+    http.token = *token;
   if (cli_helptext_printed)
     return caf::none;
   if (auto err = reject_unknown_keys(custom_options_, content))
@@ -282,6 +298,10 @@ caf::error config::load(std::vector<std::string> args) {
   if (auto err = validate(redis))
     return err;
   if (auto err = validate(producer))
+    return err;
+  if (auto err = validate(http))
+    return err;
+  if (auto err = validate(metrics))
     return err;
   if (scheduler_threads > 256)
     return make_error(sec::invalid_config, "scheduler-threads: at most 256");
@@ -296,9 +316,57 @@ caf::settings config::dump_content() const {
   auto result = actor_system_config::dump_content();
   if (!redis.password.empty())
     caf::put(result, "redis.password", std::string{"<redacted>"});
+  if (!http.token.empty())
+    caf::put(result, "http.token", std::string{"<redacted>"});
   if (!openssl_passphrase.empty())
     caf::put(result, "openssl.passphrase", std::string{"<redacted>"});
   return result;
+}
+
+caf::error validate(const http_settings& h) {
+  if (!h.listen.empty()) {
+    std::string host;
+    uint16_t port = 0;
+    if (auto err = parse_listen(h.listen, host, port))
+      return err;
+  }
+  if (h.ready_stall.count() <= 0)
+    return make_error(sec::invalid_config, "http.ready-stall: must be > 0");
+  if (h.max_connections == 0 || h.max_connections > 100000)
+    return make_error(sec::invalid_config, "http.max-connections: 1 to 100000");
+  if (h.token.find_first_of(" \t\r\n") != std::string::npos)
+    return make_error(sec::invalid_config, "http.token: no blanks or line breaks");
+  return caf::none;
+}
+
+caf::error validate(const metrics_settings& m) {
+  if (m.interval < std::chrono::milliseconds{100})
+    return make_error(sec::invalid_config, "metrics.interval: at least 100ms");
+  for (const auto* list : {&m.buckets.duration, &m.buckets.age}) {
+    if (list->empty() || list->size() > 64)
+      return make_error(sec::invalid_config, "metrics.*-buckets: 1 to 64 bounds");
+    for (size_t i = 0; i < list->size(); ++i)
+      if (!((*list)[i] > 0) || (i > 0 && (*list)[i] <= (*list)[i - 1]))
+        return make_error(sec::invalid_config,
+                          "metrics.*-buckets: bounds must be positive and ascending");
+  }
+  return caf::none;
+}
+
+caf::error parse_listen(const std::string& listen, std::string& host, uint16_t& port) {
+  auto spec = listen.find(':') == std::string::npos ? "127.0.0.1:" + listen : listen;
+  // Port 0 binds a free port (the log line names it).
+  if (spec.size() > 2 && spec.compare(spec.size() - 2, 2, ":0") == 0
+      && spec.find_first_of("0123456789", spec.size() - 2) == spec.size() - 1) {
+    if (auto err = parse_address(spec.substr(0, spec.size() - 1) + "1", host, port); !err) {
+      port = 0;
+      return caf::none;
+    }
+  }
+  if (auto err = parse_address(spec, host, port))
+    return make_error(sec::invalid_config,
+                      "http.listen: expected HOST:PORT or PORT, got '" + listen + "'");
+  return caf::none;
 }
 
 caf::error parse_address(const std::string& address, std::string& host, uint16_t& port) {

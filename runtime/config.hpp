@@ -35,6 +35,13 @@ public:
   bool help_printed() const noexcept { return cli_helptext_printed; }
 };
 
+/// Checks `http.*` and `metrics.*`; one line naming the option.
+caf::error validate(const http_settings& h);
+caf::error validate(const metrics_settings& m);
+
+/// `http.listen`: "HOST:PORT", or a bare port on 127.0.0.1.
+caf::error parse_listen(const std::string& listen, std::string& host, uint16_t& port);
+
 /// Splits "HOST:PORT" (IPv6 as "[::1]:6379").
 caf::error parse_address(const std::string& address, std::string& host, uint16_t& port);
 

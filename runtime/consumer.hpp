@@ -45,7 +45,7 @@ public:
 private:
   friend class runtime;
 
-  explicit consumer(consumer_options opts);
+  consumer(consumer_options opts, const metric_buckets& buckets);
 
   consumer_options opts_;
   std::shared_ptr<callback_list> callbacks_;

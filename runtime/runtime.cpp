@@ -1,11 +1,13 @@
 #include <rill/runtime/runtime.hpp>
 
 #include <rill/actors/error.hpp>
+#include <rill/actors/group_probe.hpp>
 #include <rill/actors/messages.hpp>
 #include <rill/actors/producer.hpp>
 #include <rill/actors/reader.hpp>
 #include <rill/actors/redis_connection.hpp>
 #include <rill/actors/worker.hpp>
+#include <rill/runtime/http_service.hpp>
 #include <rill/runtime/scheduler.hpp>
 #include <rill/runtime/system_config.hpp>
 
@@ -47,12 +49,14 @@ caf::timespan reply_deadline(const redis_options& r) {
 } // namespace
 
 runtime::runtime(const config& cfg) :
-  settings_(cfg), system_cfg_(prepared(cfg)), system_(*system_cfg_) {
-  shared_conn_ = spawn_redis_connection(system_, settings_.redis);
+  settings_(cfg), system_cfg_(prepared(cfg)), system_(*system_cfg_),
+  shared_conn_metrics_(std::make_shared<connection_metrics>()) {
+  shared_conn_ = spawn_redis_connection(system_, settings_.redis, {}, shared_conn_metrics_);
   producer_ = spawn_producer(system_, settings_.producer, shared_conn_);
 }
 
 runtime::~runtime() {
+  http_.reset(); // its thread reads the consumers and connections
   if (started_) {
     stop();
     caf::timespan longest{0};
@@ -70,7 +74,7 @@ consumer& runtime::add_consumer(consumer_options opts) {
   if (auto err = validate(opts))
     throw std::invalid_argument(describe(err));
   opts.request_timeout = reply_deadline(settings_.redis);
-  consumers_.emplace_back(new consumer(std::move(opts)));
+  consumers_.emplace_back(new consumer(std::move(opts), settings_.metrics.buckets));
   return *consumers_.back();
 }
 
@@ -86,16 +90,43 @@ void runtime::start() {
     if (!redis.client_name.empty())
       redis.client_name += "-reader";
     auto& sys = system_;
-    auto make_connection = [&sys, redis](caf::actor listener) {
-      return spawn_redis_connection(sys, redis, std::move(listener));
+    // The reader's connection reports into the consumer's metrics (an
+    // aliasing pointer: the metrics own it).
+    std::shared_ptr<connection_metrics> conn_metrics{c->metrics_, &c->metrics_->connection};
+    auto make_connection = [&sys, redis, conn_metrics](caf::actor listener) {
+      return spawn_redis_connection(sys, redis, std::move(listener), conn_metrics);
     };
     c->reader_ = spawn_reader(system_, c->opts_, make_connection, shared_conn_, c->metrics_);
     std::shared_ptr<const callback_list> callbacks = c->callbacks_;
     auto for_workers = caf::actor_cast<reader_actor>(c->reader_);
     for (uint32_t i = 0; c->opts_.local_workers && i < c->opts_.max_in_flight; ++i)
       spawn_worker(system_, for_workers, callbacks, shared_conn_, c->opts_.callback_timeout, false,
-                   caf::actor{}, producer_);
+                   caf::actor{}, producer_, c->metrics_->timings->add());
+    spawn_group_probe(system_, c->opts_.stream, c->opts_.group, shared_conn_, c->metrics_,
+                      settings_.metrics.interval, reply_deadline(settings_.redis), c->reader_);
   }
+  if (!settings_.http.listen.empty()) {
+    std::string error;
+    http_ = http_service::start(*this, error);
+    if (!http_)
+      throw std::invalid_argument("http.listen: " + error);
+    spdlog::info("http: serving /metrics, /livez, /readyz and the dashboard on port {}",
+                 http_->port());
+  }
+}
+
+uint16_t runtime::http_port() const noexcept {
+  return http_ ? http_->port() : 0;
+}
+
+void runtime::add_worker_pool(worker_pool pool) {
+  std::lock_guard<std::mutex> guard{pools_mtx_};
+  worker_pools_.push_back(std::move(pool));
+}
+
+std::vector<runtime::worker_pool> runtime::worker_pools() const {
+  std::lock_guard<std::mutex> guard{pools_mtx_};
+  return worker_pools_;
 }
 
 void runtime::stop() {

@@ -28,6 +28,8 @@ namespace rill {
 ///     rt.add_consumer(opts).add([](const rill::stream_entry& e) { ... });
 ///     rt.start();
 ///     return rt.run();                   // until done or SIGINT/SIGTERM
+class http_service;
+
 class runtime {
 public:
   /// What `run` returns when acks could not be flushed at the end.
@@ -54,7 +56,9 @@ public:
   /// the message of `validate`). Call before `start`.
   consumer& add_consumer(consumer_options opts);
 
-  /// Spawns the readers and worker pools of all consumers.
+  /// Spawns the readers, worker pools and group probes of all consumers, and
+  /// starts the HTTP server if `http.listen` is set (throws
+  /// `std::invalid_argument` with one line if it cannot listen).
   void start();
 
   /// Blocks until `done()` is true (default: every consumer has finished,
@@ -120,6 +124,24 @@ public:
   const producer_actor& producer() const noexcept { return producer_; }
   const std::vector<std::unique_ptr<consumer>>& consumers() const noexcept { return consumers_; }
 
+  /// The shared connection's state (up, connects, losses).
+  const connection_metrics& shared_connection_metrics() const noexcept {
+    return *shared_conn_metrics_;
+  }
+
+  /// A worker pool in this process serving a reader on another node.
+  struct worker_pool {
+    std::string stream;
+    std::string group;
+    std::shared_ptr<worker_timings> timings;
+  };
+  /// Registers such a pool's timings for /metrics (`join_reader` does this).
+  void add_worker_pool(worker_pool pool);
+  std::vector<worker_pool> worker_pools() const;
+
+  /// The port the HTTP server listens on (0: none; see `http.listen`).
+  uint16_t http_port() const noexcept;
+
 private:
   /// A copy: the runtime reads nothing else of the caller's config.
   rill::settings settings_;
@@ -127,6 +149,7 @@ private:
   /// caller's, declared before the system so that it outlives it.
   std::unique_ptr<caf::actor_system_config> system_cfg_;
   caf::actor_system system_;
+  std::shared_ptr<connection_metrics> shared_conn_metrics_;
   connection_actor shared_conn_;
   producer_actor producer_;
   std::vector<std::unique_ptr<consumer>> consumers_;
@@ -136,6 +159,9 @@ private:
   };
   mutable std::mutex pools_mtx_;
   std::vector<remote_pool> pools_;
+  std::vector<worker_pool> worker_pools_; // guarded by pools_mtx_
+  /// Declared last: stopped first, before anything it reads.
+  std::unique_ptr<http_service> http_;
   bool started_ = false;
   bool interrupted_ = false;
   /// stop() was called (from any thread): with take_signals off, run treats

@@ -4,18 +4,44 @@
 // parses them from flags and the config file; the runtime keeps a copy and
 // reads nothing else of the caller's config.
 
+#include <rill/actors/metrics.hpp>
 #include <rill/actors/options.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace rill {
 
+/// `http.*`: the process's one HTTP server (metrics, probes, dashboard).
+struct http_settings {
+  /// `HOST:PORT` or a bare port (binds 127.0.0.1); empty: no server.
+  std::string listen;
+  /// Bearer token required for everything but /livez and /readyz (empty:
+  /// none). From `--http.token`, RILL_HTTP_TOKEN or the config file; never logged.
+  std::string token;
+  /// /readyz fails when no entry completed for this long while lag > 0.
+  caf::timespan ready_stall = std::chrono::seconds{60};
+  /// Connections held at once; more are closed at accept.
+  uint64_t max_connections = 256;
+};
+
+/// `metrics.*`.
+struct metrics_settings {
+  /// How often each consumer's group probe asks Redis for lag and ages.
+  caf::timespan interval = std::chrono::seconds{5};
+  /// Add a `consumer` label (the consumer name) to the per-group series.
+  bool per_consumer = false;
+  metric_buckets buckets;
+};
+
 struct settings {
   redis_options redis;
   consumer_options consumer;
   producer_options producer;
+  http_settings http;
+  metrics_settings metrics;
   /// spdlog level: trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
   /// The runtime blocks SIGINT and SIGTERM in every thread and `run` takes

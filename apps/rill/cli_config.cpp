@@ -15,7 +15,9 @@ cli_config::cli_config() {
     .add(seconds, "seconds", "bench latency: how long to produce")
     .add(streams, "streams", "bench scale/responsiveness: number of streams")
     .add(ids, "ids", "dead-letters replay/purge: these dead-letter IDs (comma-separated)")
-    .add(all, "all", "dead-letters replay/purge: every dead letter");
+    .add(all, "all", "dead-letters replay/purge: every dead letter")
+    .add(json, "json", "status: one line of JSON instead of the table")
+    .add(watch, "watch", "status: refresh every N seconds (0: once)");
 }
 
 } // namespace rill::cli

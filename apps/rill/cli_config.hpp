@@ -41,6 +41,9 @@ public:
   /// `rill dead-letters replay|purge`: `--ids ID,ID,...` or `--all`.
   std::string ids;
   bool all = false;
+  /// `rill status`: `--json` (one line of JSON), `--watch N` (refresh every N s).
+  bool json = false;
+  uint64_t watch = 0;
 };
 
 } // namespace rill::cli

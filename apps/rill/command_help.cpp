@@ -26,18 +26,19 @@ const std::map<std::string, command_options>& table() {
     {"consume",
      {{"redis", "stream", "group", "consumer", "max-in-flight", "count", "record", "fail-percent",
        "work-us", "measure-latency", "scheduler-threads"},
-      {"redis", "consumer", "log"}}},
+      {"redis", "consumer", "http", "metrics", "log"}}},
     {"node",
      {{"redis", "stream", "group", "consumer", "max-in-flight", "count", "listen", "join", "plain",
        "remote-workers-only", "scheduler-threads", "record", "fail-percent", "work-us",
        "measure-latency"},
-      {"redis", "consumer", "node", "openssl", "log"}}},
+      {"redis", "consumer", "node", "http", "metrics", "openssl", "log"}}},
     {"demo", {{"count", "rate", "max-in-flight", "payload-bytes"}, {"log"}}},
     {"bench",
      {{"redis", "count", "max-in-flight", "payload-bytes", "rate", "rounds", "seconds", "streams",
        "work-us", "scheduler-threads"},
       {"consumer", "log"}}},
     {"dead-letters", {{"redis", "stream", "group", "count", "ids", "all"}, {"redis", "log"}}},
+    {"status", {{"redis", "stream", "group", "json", "watch"}, {"redis", "log"}}},
   };
   return t;
 }

@@ -3,6 +3,7 @@
 #include "cli_config.hpp"
 
 #include <string>
+#include <vector>
 
 namespace rill::cli {
 
@@ -27,6 +28,10 @@ int bench_command(cli_config& cfg, const std::string& which);
 /// `rill dead-letters list|replay|purge`: inspect, put back or delete the
 /// dead letters of --stream.
 int dead_letters_command(cli_config& cfg, const std::string& action);
+
+/// `rill status`: streams, groups and consumers as Redis holds them
+/// (`streams` from every --stream; none: SCAN TYPE stream).
+int status_command(cli_config& cfg, const std::vector<std::string>& streams);
 
 /// Prints a progress line on stderr when it is a terminal (rewritten in
 /// place); prints nothing otherwise.

@@ -20,6 +20,8 @@ constexpr const char* footer = R"(examples:
   rill node --listen 7600 --plain --stream s --group g     (readers; workers join with --join)
   rill bench consume --count 200000 --max-in-flight 64 --rounds 5
   rill dead-letters replay --redis 127.0.0.1:6379 --stream s --all
+  rill status --redis 127.0.0.1:6379 [--stream s]... [--group g] [--json] [--watch 2]
+  rill consume ... --http.listen 9464    (/metrics, /livez, /readyz, dashboard at /)
 
 Every command also takes --config-file=FILE and the options `rill <command>
 --help` lists (redis.*, consumer.*, producer.*, node.*, log.level). The Redis
@@ -39,6 +41,22 @@ struct command_line {
   std::string command;
   std::string which; // bench case / dead-letters action
   std::vector<std::string> flags;
+  /// `rill status` takes --stream more than once: all of them, in order.
+  std::vector<std::string> streams;
+
+  /// Moves every `--stream S` / `--stream=S` out of `flags` into `streams`.
+  void take_streams() {
+    std::vector<std::string> rest;
+    for (size_t i = 0; i < flags.size(); ++i) {
+      if (flags[i] == "--stream" && i + 1 < flags.size())
+        streams.push_back(flags[++i]);
+      else if (flags[i].rfind("--stream=", 0) == 0)
+        streams.push_back(flags[i].substr(9));
+      else
+        rest.push_back(flags[i]);
+    }
+    flags = std::move(rest);
+  }
 
   command_line() {
     app.footer(footer);
@@ -72,6 +90,7 @@ struct command_line {
     add(bench, "responsiveness", "actor and Redis round trips with --streams S blocked readers",
         which);
     add(bench, "nodes", "1 vs 2 worker nodes, --work-us W per entry", which);
+    add(&app, "status", "streams, groups, lag, pending and consumers, from Redis alone", command);
     auto* dead = app.add_subcommand("dead-letters", "the dead letters of --stream");
     dead->require_subcommand(1);
     dead->footer("`rill dead-letters <action> --help` lists the flags.");
@@ -108,6 +127,8 @@ int main(int argc, char** argv) {
     }
     return rill::cli::config_error(first, "unknown command (try: rill --help)");
   }
+  if (cl.command == "status")
+    cl.take_streams();
   const auto& command = cl.command;
   const auto& which = cl.which;
   std::function<int(rill::cli::cli_config&)> run;
@@ -119,6 +140,10 @@ int main(int argc, char** argv) {
     run = rill::cli::demo_command;
   else if (command == "node")
     run = rill::cli::node_command;
+  else if (command == "status")
+    run = [&cl](rill::cli::cli_config& cfg) {
+      return rill::cli::status_command(cfg, cl.streams);
+    };
   else if (command == "dead-letters")
     run = [&which](rill::cli::cli_config& cfg) {
       return rill::cli::dead_letters_command(cfg, which);

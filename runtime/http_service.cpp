@@ -1,0 +1,142 @@
+#include <rill/runtime/http_service.hpp>
+
+#include <rill/actors/messages.hpp>
+#include <rill/runtime/config.hpp>
+#include <rill/runtime/dashboard_assets.hpp>
+#include <rill/runtime/readiness.hpp>
+#include <rill/runtime/runtime.hpp>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+
+#include <openssl/crypto.h>
+
+#include <chrono>
+
+namespace rill {
+
+namespace {
+
+int64_t steady_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::steady_clock::now().time_since_epoch())
+    .count();
+}
+
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+/// /livez fails when the scheduler has not run the watchdog for this long.
+constexpr int64_t live_limit_ns = 5'000'000'000;
+constexpr std::chrono::milliseconds sample_period{1000};
+
+caf::behavior watchdog(caf::event_based_actor*, std::shared_ptr<std::atomic<int64_t>> last_pong) {
+  return {
+    [last_pong](tick_atom) { last_pong->store(steady_now_ns(), std::memory_order_relaxed); },
+  };
+}
+
+http_response json(unsigned status, std::string body) {
+  return http_response{status, "application/json", std::move(body), {}};
+}
+
+/// The value of `name` in a query string (no percent-decoding: tokens are
+/// plain characters).
+std::string query_value(const std::string& query, const std::string& name) {
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    auto end = query.find('&', pos);
+    auto part = query.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    if (part.compare(0, name.size() + 1, name + "=") == 0)
+      return part.substr(name.size() + 1);
+    if (end == std::string::npos)
+      break;
+    pos = end + 1;
+  }
+  return {};
+}
+
+bool same(const std::string& x, const std::string& y) {
+  return x.size() == y.size() && CRYPTO_memcmp(x.data(), y.data(), x.size()) == 0;
+}
+
+} // namespace
+
+http_service::http_service(runtime& rt) :
+  rt_(rt), exporter_(rt), last_pong_(std::make_shared<std::atomic<int64_t>>(steady_now_ns())) {
+  watchdog_ = rt.system().spawn(watchdog, last_pong_);
+}
+
+http_service::~http_service() {
+  server_.reset(); // no handler runs after this
+  caf::anon_send_exit(watchdog_, caf::exit_reason::user_shutdown);
+}
+
+std::unique_ptr<http_service> http_service::start(runtime& rt, std::string& error) {
+  std::string host;
+  uint16_t port = 0;
+  if (auto err = parse_listen(rt.cfg().http.listen, host, port)) {
+    error = "http.listen: expected HOST:PORT or PORT, got '" + rt.cfg().http.listen + "'";
+    return nullptr;
+  }
+  std::unique_ptr<http_service> svc{new http_service{rt}};
+  http_server::limits lim;
+  lim.max_connections = rt.cfg().http.max_connections;
+  auto* raw = svc.get();
+  svc->server_ = http_server::start(
+    host, port, [raw](const http_request& req) { return raw->handle(req); }, lim, error);
+  if (!svc->server_)
+    return nullptr;
+  svc->server_->every(sample_period, [raw] {
+    caf::anon_send(raw->watchdog_, tick_atom::value);
+    raw->history_.sample(raw->rt_, unix_now_ms());
+  });
+  return svc;
+}
+
+bool http_service::authorized(const http_request& req) const {
+  const auto& token = rt_.cfg().http.token;
+  if (token.empty())
+    return true;
+  const std::string bearer = "Bearer ";
+  if (req.authorization.compare(0, bearer.size(), bearer) == 0
+      && same(req.authorization.substr(bearer.size()), token))
+    return true;
+  return same(query_value(req.query, "token"), token);
+}
+
+http_response http_service::handle(const http_request& req) {
+  if (req.method != "GET")
+    return http_response{405, "text/plain", "only GET\n", {{"Allow", "GET"}}};
+  if (req.path == "/livez") {
+    std::vector<health_check> checks{
+      liveness(last_pong_->load(std::memory_order_relaxed), steady_now_ns(), live_limit_ns)};
+    return json(all_ok(checks) ? 200 : 503, health_body(checks));
+  }
+  if (req.path == "/readyz") {
+    auto checks = readiness(rt_, steady_now_ns());
+    return json(all_ok(checks) ? 200 : 503, health_body(checks));
+  }
+  // The page and its script hold no figures: served to anyone, so a browser
+  // can load them; the data they fetch needs the token.
+  if (req.path == "/" || req.path == "/index.html")
+    return http_response{200, "text/html; charset=utf-8", std::string{dashboard_html()}, {}};
+  if (req.path == "/chart.min.js")
+    return http_response{
+      200, "application/javascript", std::string{chart_js()}, {{"Cache-Control", "max-age=3600"}}};
+  if (req.path != "/metrics" && req.path != "/api/history")
+    return http_response{404, "text/plain", "not found\n", {}};
+  if (!authorized(req))
+    return http_response{401,
+                         "text/plain",
+                         "bearer token required\n",
+                         {{"WWW-Authenticate", "Bearer realm=\"rill\""}}};
+  if (req.path == "/metrics")
+    return http_response{200, "text/plain; version=0.0.4; charset=utf-8", exporter_.text(), {}};
+  return json(200, history_.json(sample_period.count()));
+}
+
+} // namespace rill

@@ -1,0 +1,190 @@
+#include <rill/runtime/metrics_exporter.hpp>
+
+#include <rill/runtime/json_text.hpp>
+#include <rill/runtime/runtime.hpp>
+
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace rill {
+
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+using labels = std::vector<ClientMetric::Label>;
+
+/// The families in the order they are first added, each filled per consumer.
+class families {
+public:
+  MetricFamily& get(const std::string& name, const std::string& help, MetricType type) {
+    for (auto& f : all_)
+      if (f.name == name)
+        return f;
+    all_.push_back(MetricFamily{name, help, type, {}});
+    return all_.back();
+  }
+
+  void counter(const std::string& name, const std::string& help, const labels& l, double v) {
+    ClientMetric m;
+    m.label = l;
+    m.counter.value = v;
+    get(name, help, MetricType::Counter).metric.push_back(std::move(m));
+  }
+
+  void gauge(const std::string& name, const std::string& help, const labels& l, double v) {
+    ClientMetric m;
+    m.label = l;
+    m.gauge.value = v;
+    get(name, help, MetricType::Gauge).metric.push_back(std::move(m));
+  }
+
+  void histogram(const std::string& name, const std::string& help, const labels& l,
+                 const rill::histogram::snapshot& s) {
+    ClientMetric m;
+    m.label = l;
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < s.bounds.size() && i < s.counts.size(); ++i) {
+      cumulative += s.counts[i];
+      m.histogram.bucket.push_back(ClientMetric::Bucket{cumulative, s.bounds[i]});
+    }
+    m.histogram.sample_count = s.count();
+    m.histogram.sample_sum = s.sum;
+    // The +Inf bucket is added by the serializer from sample_count.
+    get(name, help, MetricType::Histogram).metric.push_back(std::move(m));
+  }
+
+  std::vector<MetricFamily> take() { return std::move(all_); }
+
+private:
+  std::vector<MetricFamily> all_;
+};
+
+double load(const std::atomic<uint64_t>& x) {
+  return static_cast<double>(x.load(std::memory_order_relaxed));
+}
+
+void add_consumer(families& f, const consumer& c, bool per_consumer) {
+  const auto& m = c.metrics();
+  labels l{{"stream", utf8_or_replaced(c.options().stream)},
+           {"group", utf8_or_replaced(c.options().group)}};
+  if (per_consumer)
+    l.push_back({"consumer", utf8_or_replaced(m.consumer_name)});
+  f.counter("rill_entries_delivered_total", "Entries handed to workers (redeliveries included).", l,
+            load(m.delivered));
+  f.counter("rill_entries_acked_total", "Entries acknowledged by a confirmed XACK.", l,
+            load(m.acked));
+  f.counter("rill_entries_nacked_total", "Deliveries whose callbacks failed (nacks).", l,
+            load(m.failed));
+  f.counter("rill_entries_retried_total", "Failed entries delivered again after their backoff.", l,
+            load(m.redelivered));
+  f.counter("rill_entries_dead_lettered_total", "Entries written to the dead-letter stream.", l,
+            load(m.dead_lettered));
+  f.counter("rill_entries_claimed_total", "Entries claimed from other (dead) consumers.", l,
+            load(m.claimed));
+  f.counter("rill_entries_deleted_acked_total",
+            "Pending IDs whose entry was deleted from the stream (acked, never delivered).", l,
+            load(m.deleted));
+  f.counter("rill_reads_total", "XREADGROUP calls answered.", l, load(m.reads));
+  f.counter("rill_xack_commands_total", "XACK commands confirmed.", l, load(m.ack_batches));
+  f.counter("rill_xack_failures_total", "XACK commands that failed (retried).", l,
+            load(m.ack_failures));
+  f.counter("rill_workers_down_total", "Workers that went down (replaced if they crashed).", l,
+            load(m.workers_down));
+  f.gauge("rill_in_flight", "Entries delivered and not yet acked or nacked.", l,
+          m.in_flight.load(std::memory_order_relaxed));
+  f.gauge("rill_workers", "Workers known to the reader (local and remote).", l,
+          m.workers.load(std::memory_order_relaxed));
+  f.gauge("rill_idle_workers", "Workers with no entry (each offers the reader one credit).", l,
+          m.idle_workers.load(std::memory_order_relaxed));
+  f.gauge("rill_reader_attached", "1 while the reader reads from an existing group.", l,
+          m.attached.load(std::memory_order_relaxed) ? 1 : 0);
+  const auto& g = m.group;
+  // Group figures come from the probe; a gauge that is not known yet is left out.
+  auto known = [&](const char* name, const char* help, int64_t v, double scale = 1) {
+    if (v >= 0)
+      f.gauge(name, help, l, static_cast<double>(v) * scale);
+  };
+  known("rill_group_lag", "Entries not yet delivered to the group (XINFO GROUPS lag).",
+        g.lag.load(std::memory_order_relaxed));
+  known("rill_group_pending", "Entries delivered to the group and not acked (all consumers).",
+        g.pending.load(std::memory_order_relaxed));
+  known("rill_group_entries_read", "Entries the group has read (XINFO GROUPS entries-read).",
+        g.entries_read.load(std::memory_order_relaxed));
+  known("rill_stream_length", "XLEN of the stream.", g.length.load(std::memory_order_relaxed));
+  if (g.probed_ns.load(std::memory_order_relaxed) != 0 && g.exists.load()) {
+    f.gauge("rill_group_lag_estimated", "1 when Redis had no lag figure and rill derived it.", l,
+            g.lag_estimated.load(std::memory_order_relaxed) ? 1 : 0);
+    known("rill_oldest_undelivered_age_seconds",
+          "Age of the first entry after the group's last-delivered-id (0: none).",
+          g.oldest_undelivered_ms.load(std::memory_order_relaxed), 1e-3);
+    known("rill_oldest_pending_idle_seconds", "Idle time of the group's oldest pending entry.",
+          g.oldest_pending_idle_ms.load(std::memory_order_relaxed), 1e-3);
+  }
+  auto timings = m.timings->read();
+  f.histogram("rill_callback_duration_seconds",
+              "Time from delivery to ack or nack: all callbacks of one entry.", l, timings.first);
+  f.histogram("rill_entry_age_seconds",
+              "Age of an entry (now - its ID's time) when its first callback starts.", l,
+              timings.second);
+  auto with = [&](const char* key, const char* value) {
+    auto x = l;
+    x.push_back({key, value});
+    return x;
+  };
+  f.histogram("rill_redis_round_trip_seconds",
+              "Redis round trips: XACK, and the probe's XINFO pipeline.", with("command", "XACK"),
+              m.xack_rtt.read());
+  f.histogram("rill_redis_round_trip_seconds",
+              "Redis round trips: XACK, and the probe's XINFO pipeline.", with("command", "XINFO"),
+              m.probe_rtt.read());
+  auto conn = with("connection", "reader");
+  f.gauge("rill_redis_connection_up", "1 while the connection's handshake is done.", conn,
+          m.connection.up.load(std::memory_order_relaxed) ? 1 : 0);
+  auto connects = m.connection.connects.load(std::memory_order_relaxed);
+  f.counter("rill_redis_reconnects_total", "Handshakes after the first one.", conn,
+            connects > 0 ? static_cast<double>(connects - 1) : 0);
+  f.counter("rill_redis_connection_losses_total", "Connections lost or failed to connect.", conn,
+            load(m.connection.losses));
+}
+
+void add_shared(families& f, const connection_metrics& m) {
+  labels l{{"connection", "shared"}};
+  f.gauge("rill_redis_connection_up", "1 while the connection's handshake is done.", l,
+          m.up.load(std::memory_order_relaxed) ? 1 : 0);
+  auto connects = m.connects.load(std::memory_order_relaxed);
+  f.counter("rill_redis_reconnects_total", "Handshakes after the first one.", l,
+            connects > 0 ? static_cast<double>(connects - 1) : 0);
+  f.counter("rill_redis_connection_losses_total", "Connections lost or failed to connect.", l,
+            load(m.losses));
+}
+
+} // namespace
+
+std::vector<MetricFamily> metrics_exporter::Collect() const {
+  families f;
+  for (const auto& c : rt_.consumers())
+    add_consumer(f, *c, rt_.cfg().metrics.per_consumer);
+  add_shared(f, rt_.shared_connection_metrics());
+  for (const auto& pool : rt_.worker_pools()) {
+    labels l{{"stream", utf8_or_replaced(pool.stream)}, {"group", utf8_or_replaced(pool.group)}};
+    auto timings = pool.timings->read();
+    f.histogram("rill_pool_callback_duration_seconds",
+                "Callback durations of worker pools serving readers on other nodes.", l,
+                timings.first);
+    f.histogram("rill_pool_entry_age_seconds",
+                "Entry ages at callback start in worker pools serving readers on other nodes.", l,
+                timings.second);
+  }
+  return f.take();
+}
+
+std::string metrics_exporter::text() const {
+  std::ostringstream out;
+  prometheus::TextSerializer{}.Serialize(out, Collect());
+  return out.str();
+}
+
+} // namespace rill
