@@ -1,6 +1,7 @@
 #include <rill/actors/histogram.hpp>
 
 #include <algorithm>
+#include <new>
 
 namespace rill {
 
@@ -21,12 +22,27 @@ void histogram::snapshot::merge(const snapshot& other) {
   sum += other.sum;
 }
 
+namespace {
+
+constexpr size_t cache_line = 64;
+constexpr size_t per_line = cache_line / sizeof(std::atomic<uint64_t>);
+
+} // namespace
+
+void histogram::aligned_delete::operator()(std::atomic<uint64_t>* p) const noexcept {
+  ::operator delete[](p, std::align_val_t{cache_line});
+}
+
 histogram::histogram(std::vector<double> bounds) : bounds_(std::move(bounds)) {
   std::sort(bounds_.begin(), bounds_.end());
   bounds_.erase(std::unique(bounds_.begin(), bounds_.end()), bounds_.end());
-  counts_.reset(new std::atomic<uint64_t>[bounds_.size() + 1]);
-  for (size_t i = 0; i <= bounds_.size(); ++i)
-    counts_[i].store(0, std::memory_order_relaxed);
+  sum_index_ = bounds_.size() + 1;
+  auto slots = (sum_index_ + 1 + per_line - 1) / per_line * per_line;
+  auto* raw = static_cast<std::atomic<uint64_t>*>(
+    ::operator new[](slots * sizeof(std::atomic<uint64_t>), std::align_val_t{cache_line}));
+  for (size_t i = 0; i < slots; ++i)
+    new (raw + i) std::atomic<uint64_t>{0};
+  counts_.reset(raw);
 }
 
 void histogram::observe(std::chrono::nanoseconds d) noexcept {
@@ -34,8 +50,13 @@ void histogram::observe(std::chrono::nanoseconds d) noexcept {
   auto seconds = static_cast<double>(ns) / 1e9;
   // `le` buckets: the first bound >= the value.
   auto i = std::lower_bound(bounds_.begin(), bounds_.end(), seconds) - bounds_.begin();
-  counts_[static_cast<size_t>(i)].fetch_add(1, std::memory_order_relaxed);
-  sum_ns_.fetch_add(static_cast<uint64_t>(ns), std::memory_order_relaxed);
+  // One writer (see the header): a plain load and store, no locked
+  // read-modify-write on the hot path.
+  auto& bucket = counts_[static_cast<size_t>(i)];
+  bucket.store(bucket.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  auto& sum = counts_[sum_index_];
+  sum.store(sum.load(std::memory_order_relaxed) + static_cast<uint64_t>(ns),
+            std::memory_order_relaxed);
 }
 
 histogram::snapshot histogram::read() const {
@@ -44,17 +65,16 @@ histogram::snapshot histogram::read() const {
   s.counts.resize(bounds_.size() + 1);
   for (size_t i = 0; i <= bounds_.size(); ++i)
     s.counts[i] = counts_[i].load(std::memory_order_relaxed);
-  s.sum = static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9;
+  s.sum = static_cast<double>(counts_[sum_index_].load(std::memory_order_relaxed)) / 1e9;
   return s;
 }
 
 std::vector<double> default_duration_buckets() {
-  return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-          0.05,    0.1,    0.25,    0.5,    1,     2.5,    5,     10};
+  return {0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
 }
 
 std::vector<double> default_age_buckets() {
-  return {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600};
+  return {0.001, 0.01, 0.1, 1, 10, 60, 600, 3600};
 }
 
 } // namespace rill

@@ -9,9 +9,10 @@
 namespace rill {
 
 /// A Prometheus-style histogram of durations in seconds: fixed upper bounds
-/// (`le`), one counter per bucket plus the sum. `observe` is a few relaxed
-/// atomic adds - no lock - so an actor records into its own histogram on the
-/// hot path and the exporter reads it from another thread at any time.
+/// (`le`), one counter per bucket plus the sum. One writer at a time (an
+/// actor records into its own histogram on the hot path: `observe` is two
+/// relaxed loads and stores, no lock, no locked instruction); any thread
+/// reads it at any time (the exporter, at a scrape).
 class histogram {
 public:
   /// What `read` returns: `counts[i]` holds the observations <= `bounds[i]`
@@ -38,13 +39,23 @@ public:
   const std::vector<double>& bounds() const noexcept { return bounds_; }
 
 private:
+  struct aligned_delete {
+    void operator()(std::atomic<uint64_t>* p) const noexcept;
+  };
+
   std::vector<double> bounds_;
-  std::unique_ptr<std::atomic<uint64_t>[]> counts_; // bounds_.size() + 1
-  std::atomic<uint64_t> sum_ns_{0};
+  /// The bucket counters (bounds_.size() + 1), then the sum in ns, in whole
+  /// cache lines of their own: histograms of workers on other threads never
+  /// share a line. (K=512 against the build without metrics, CPU per entry:
+  /// +14% with the allocator packing them side by side, +4% aligned.)
+  std::unique_ptr<std::atomic<uint64_t>[], aligned_delete> counts_;
+  size_t sum_index_ = 0;
 };
 
-/// Default buckets (seconds): callback durations and round trips span 50 µs
-/// to 10 s; entry ages span 1 ms to 1 h.
+/// Default buckets (seconds): callback durations and round trips 100 µs to
+/// 10 s in 1-5 steps (11 bounds), entry ages 1 ms to 1 h (8). Few on purpose:
+/// every bound is a series per consumer, and a scrape of 1,000 consumers
+/// costs about 2.5 µs per series in the text format (docs/observability.md).
 std::vector<double> default_duration_buckets();
 std::vector<double> default_age_buckets();
 

@@ -40,6 +40,10 @@ struct worker_state {
   /// current delivery came.
   std::shared_ptr<callback_timings> timings;
   std::chrono::steady_clock::time_point started;
+  /// Wall clock minus steady clock (ns), so an entry's age needs no second
+  /// clock read; taken again every `clock_refresh` deliveries (NTP steps).
+  int64_t wall_offset_ns = 0;
+  uint32_t until_refresh = 0;
 
   static inline const char* name = "rill.worker";
 };
@@ -50,13 +54,19 @@ caf::error failure(size_t index, std::string what) {
   return make_error(sec::callback_failed, "callback #" + std::to_string(index + 1) + ": " + what);
 }
 
+constexpr uint32_t clock_refresh = 1024;
+
 void start_timing(worker_state& st) {
-  st.started = std::chrono::steady_clock::now();
-  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::chrono::system_clock::now().time_since_epoch())
-                  .count();
+  using namespace std::chrono;
+  st.started = steady_clock::now();
+  auto steady_ns = duration_cast<nanoseconds>(st.started.time_since_epoch()).count();
+  if (st.until_refresh-- == 0) {
+    st.until_refresh = clock_refresh - 1;
+    st.wall_offset_ns
+      = duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count() - steady_ns;
+  }
   if (auto ms = id_time_ms(st.entry.id); ms > 0)
-    st.timings->age.observe(std::chrono::milliseconds{now_ms - ms});
+    st.timings->age.observe(nanoseconds{steady_ns + st.wall_offset_ns - ms * 1'000'000});
 }
 
 void finish(worker_ptr self, caf::error err) {
