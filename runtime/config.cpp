@@ -92,6 +92,8 @@ config::config() {
   opt_group{custom_options_, "metrics"}
     .add(metrics.interval, "interval", "how often lag and ages are read from Redis")
     .add(metrics.per_consumer, "per-consumer", "add a consumer label to per-group series")
+    .add(metrics.process_histograms, "process-histograms",
+         "callback histograms once per process, not per stream and group")
     .add(metrics.buckets.duration, "duration-buckets",
          "histogram bounds (s) of callback durations and round trips")
     .add(metrics.buckets.age, "age-buckets", "histogram bounds (s) of entry ages");

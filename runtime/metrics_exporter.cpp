@@ -66,7 +66,7 @@ double load(const std::atomic<uint64_t>& x) {
   return static_cast<double>(x.load(std::memory_order_relaxed));
 }
 
-void add_consumer(families& f, const consumer& c, bool per_consumer) {
+void add_consumer(families& f, const consumer& c, bool per_consumer, bool group_histograms) {
   const auto& m = c.metrics();
   labels l{{"stream", utf8_or_replaced(c.options().stream)},
            {"group", utf8_or_replaced(c.options().group)}};
@@ -123,23 +123,19 @@ void add_consumer(families& f, const consumer& c, bool per_consumer) {
     known("rill_oldest_pending_idle_seconds", "Idle time of the group's oldest pending entry.",
           g.oldest_pending_idle_ms.load(std::memory_order_relaxed), 1e-3);
   }
-  auto timings = m.timings->read();
-  f.histogram("rill_callback_duration_seconds",
-              "Time from delivery to ack or nack: all callbacks of one entry.", l, timings.first);
-  f.histogram("rill_entry_age_seconds",
-              "Age of an entry (now - its ID's time) when its first callback starts.", l,
-              timings.second);
+  if (group_histograms) {
+    auto timings = m.timings->read();
+    f.histogram("rill_callback_duration_seconds",
+                "Time from delivery to ack or nack: all callbacks of one entry.", l, timings.first);
+    f.histogram("rill_entry_age_seconds",
+                "Age of an entry (now - its ID's time) when its first callback starts.", l,
+                timings.second);
+  }
   auto with = [&](const char* key, const char* value) {
     auto x = l;
     x.push_back({key, value});
     return x;
   };
-  f.histogram("rill_redis_round_trip_seconds",
-              "Redis round trips: XACK, and the probe's XINFO pipeline.", with("command", "XACK"),
-              m.xack_rtt.read());
-  f.histogram("rill_redis_round_trip_seconds",
-              "Redis round trips: XACK, and the probe's XINFO pipeline.", with("command", "XINFO"),
-              m.probe_rtt.read());
   auto conn = with("connection", "reader");
   f.gauge("rill_redis_connection_up", "1 while the connection's handshake is done.", conn,
           m.connection.up.load(std::memory_order_relaxed) ? 1 : 0);
@@ -165,9 +161,34 @@ void add_shared(families& f, const connection_metrics& m) {
 
 std::vector<MetricFamily> metrics_exporter::Collect() const {
   families f;
+  const bool group_histograms = !rt_.cfg().metrics.process_histograms;
   for (const auto& c : rt_.consumers())
-    add_consumer(f, *c, rt_.cfg().metrics.per_consumer);
+    add_consumer(f, *c, rt_.cfg().metrics.per_consumer, group_histograms);
   add_shared(f, rt_.shared_connection_metrics());
+  // One series per process for what is not a group's: round trips go over
+  // the shared connection (XACK, the probes' XINFO), and with
+  // metrics.process-histograms on, the callback histograms are summed here too.
+  rill::histogram::snapshot xacks, probes, durations, ages;
+  for (const auto& c : rt_.consumers()) {
+    xacks.merge(c->metrics().xack_rtt.read());
+    probes.merge(c->metrics().probe_rtt.read());
+    if (!group_histograms) {
+      auto t = c->metrics().timings->read();
+      durations.merge(t.first);
+      ages.merge(t.second);
+    }
+  }
+  if (!group_histograms && !durations.counts.empty()) {
+    f.histogram("rill_callback_duration_seconds",
+                "Time from delivery to ack or nack: all callbacks of one entry.", {}, durations);
+    f.histogram("rill_entry_age_seconds",
+                "Age of an entry (now - its ID's time) when its first callback starts.", {}, ages);
+  }
+  const char* rtt_help = "Redis round trips on the shared connection: XACK, the probes' XINFO.";
+  if (!xacks.counts.empty())
+    f.histogram("rill_redis_round_trip_seconds", rtt_help, {{"command", "XACK"}}, xacks);
+  if (!probes.counts.empty())
+    f.histogram("rill_redis_round_trip_seconds", rtt_help, {{"command", "XINFO"}}, probes);
   for (const auto& pool : rt_.worker_pools()) {
     labels l{{"stream", utf8_or_replaced(pool.stream)}, {"group", utf8_or_replaced(pool.group)}};
     auto timings = pool.timings->read();

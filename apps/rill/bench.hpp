@@ -103,5 +103,6 @@ int latency_case(cli_config& cfg);
 int scale_case(cli_config& cfg);
 int responsiveness_case(cli_config& cfg);
 int nodes_case(cli_config& cfg);
+int scrape_case(cli_config& cfg);
 
 } // namespace rill::bench

@@ -280,12 +280,14 @@ int bench_command(cli_config& cfg, const std::string& which) {
       return bench::responsiveness_case(cfg);
     if (which == "nodes")
       return bench::nodes_case(cfg);
+    if (which == "scrape")
+      return bench::scrape_case(cfg);
   } catch (const std::exception& ex) {
     std::fprintf(stderr, "rill bench %s: %s\n", which.c_str(), ex.what());
     return 1;
   }
   return config_error("bench", "unknown case '" + which
-                                 + "' (consume, latency, scale, responsiveness, nodes)");
+                                 + "' (consume, latency, scale, responsiveness, nodes, scrape)");
 }
 
 } // namespace rill::cli

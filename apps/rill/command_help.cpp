@@ -36,7 +36,7 @@ const std::map<std::string, command_options>& table() {
     {"bench",
      {{"redis", "count", "max-in-flight", "payload-bytes", "rate", "rounds", "seconds", "streams",
        "work-us", "scheduler-threads"},
-      {"consumer", "log"}}},
+      {"consumer", "http", "metrics", "log"}}},
     {"dead-letters", {{"redis", "stream", "group", "count", "ids", "all"}, {"redis", "log"}}},
     {"status", {{"redis", "stream", "group", "json", "watch"}, {"redis", "log"}}},
   };
