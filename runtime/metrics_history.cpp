@@ -9,8 +9,13 @@ void metrics_history::sample(const runtime& rt, int64_t unix_ms) {
   const auto& consumers = rt.consumers();
   if (all_.size() != consumers.size()) {
     all_.clear();
-    for (const auto& c : consumers)
-      all_.push_back(series{c->options().stream, c->options().group, c->metrics().consumer_name});
+    for (const auto& c : consumers) {
+      series x;
+      x.stream = c->options().stream;
+      x.group = c->options().group;
+      x.consumer = c->metrics().consumer_name;
+      all_.push_back(std::move(x));
+    }
   }
   for (size_t i = 0; i < consumers.size(); ++i) {
     const auto& m = consumers[i]->metrics();

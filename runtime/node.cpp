@@ -108,9 +108,11 @@ caf::expected<caf::actor> join_reader(runtime& rt, const std::string& host, uint
   // Acks leave this node in batches (one BASP message per burst).
   auto relay = spawn_ack_relay(rt.system(), *reader, opts.ack_linger, opts.stop_timeout);
   rt.add_remote_pool(relay);
+  auto timings = rt.worker_pool_timings(opts.stream, opts.group);
   for (uint32_t i = 0; i < opts.max_in_flight; ++i)
     spawn_worker(rt.system(), caf::actor_cast<reader_actor>(*reader), callbacks,
-                 rt.shared_connection(), opts.callback_timeout, false, relay, rt.producer());
+                 rt.shared_connection(), opts.callback_timeout, false, relay, rt.producer(),
+                 timings->add());
   return relay;
 }
 

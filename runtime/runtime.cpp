@@ -119,9 +119,15 @@ uint16_t runtime::http_port() const noexcept {
   return http_ ? http_->port() : 0;
 }
 
-void runtime::add_worker_pool(worker_pool pool) {
+std::shared_ptr<worker_timings> runtime::worker_pool_timings(const std::string& stream,
+                                                             const std::string& group) {
   std::lock_guard<std::mutex> guard{pools_mtx_};
-  worker_pools_.push_back(std::move(pool));
+  for (const auto& p : worker_pools_)
+    if (p.stream == stream && p.group == group)
+      return p.timings;
+  worker_pools_.push_back(
+    worker_pool{stream, group, std::make_shared<worker_timings>(settings_.metrics.buckets)});
+  return worker_pools_.back().timings;
 }
 
 std::vector<runtime::worker_pool> runtime::worker_pools() const {

@@ -135,8 +135,10 @@ public:
     std::string group;
     std::shared_ptr<worker_timings> timings;
   };
-  /// Registers such a pool's timings for /metrics (`join_reader` does this).
-  void add_worker_pool(worker_pool pool);
+  /// The timings the workers of such a pool record into, for /metrics: one
+  /// per (stream, group), kept across re-joins (`join_reader` uses it).
+  std::shared_ptr<worker_timings> worker_pool_timings(const std::string& stream,
+                                                      const std::string& group);
   std::vector<worker_pool> worker_pools() const;
 
   /// The port the HTTP server listens on (0: none; see `http.listen`).
