@@ -27,6 +27,11 @@ settled() {
 }
 check "counters settle at $((n - 10)) acked, 10 dead-lettered, nothing pending, no lag" \
   wait_until 30 settled
+# Connections are a promise (docs/architecture.md): 1 consumer + the shared
+# one, with the HTTP server and the group probe running (the probe pipelines
+# on the shared connection). CLIENT LIST also lists redis-cli itself.
+check "the process holds exactly 2 Redis connections with HTTP and the probe on" \
+  test "$(rcli CLIENT LIST | grep -vc 'cmd=client')" -eq 2
 curl -sf "${auth[@]}" "http://127.0.0.1:$hport/metrics" >"$dir/metrics"
 check "/metrics is valid exposition format" python3 "$here/exposition.py" <"$dir/metrics"
 m() { python3 "$here/exposition.py" "$@" <"$dir/metrics"; }
