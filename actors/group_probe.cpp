@@ -1,5 +1,6 @@
 #include <rill/actors/group_probe.hpp>
 
+#include <rill/actors/clock.hpp>
 #include <rill/actors/error.hpp>
 #include <rill/actors/messages.hpp>
 #include <rill/actors/redis/group_info.hpp>
@@ -30,18 +31,6 @@ struct probe_state {
 };
 
 using probe_ptr = caf::stateful_actor<probe_state>*;
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
-
-int64_t steady_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::steady_clock::now().time_since_epoch())
-    .count();
-}
 
 void next_probe(probe_ptr self) {
   self->delayed_send(self, self->state.interval, tick_atom::value);
@@ -77,7 +66,8 @@ void probe_undelivered(probe_ptr self, std::string last_delivered, bool count_th
           return;
         }
         auto first_ms = ids->empty() ? 0 : id_time_ms(ids->front());
-        g.oldest_undelivered_ms.store(first_ms > 0 ? std::max<int64_t>(0, now_ms() - first_ms) : 0,
+        g.oldest_undelivered_ms.store(first_ms > 0 ? std::max<int64_t>(0, unix_now_ms() - first_ms)
+                                                   : 0,
                                       std::memory_order_relaxed);
         if (count_them)
           g.lag.store(static_cast<int64_t>(ids->size()), std::memory_order_relaxed);

@@ -142,7 +142,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
   st.shared_conn = std::move(shared_conn);
   st.metrics = std::move(metrics);
   st.metrics->consumer_name = st.opts.consumer;
-  st.metrics->started_ns = steady_ns();
+  st.metrics->started_ns = steady_now_ns();
   st.reads = read_planner{st.opts.limit};
   st.acks = ack_batcher{st.opts.ack_batch};
   st.retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
@@ -153,7 +153,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
   // on any exit reason), and a crashed connection takes the reader down.
   self->link_to(st.own_conn);
   self->attach_functor([m = st.metrics] {
-    m->finished_ns = steady_ns();
+    m->finished_ns = steady_now_ns();
     m->finished = true;
   });
   start_recovery_timers(self); // the group is set up once the name is leased (conn_up)

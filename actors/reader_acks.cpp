@@ -19,7 +19,7 @@ void dispatch(reader_ptr self, stream_entry&& entry) {
   const auto& s = st.slots[index];
   auto busy = st.slots.busy();
   if (st.metrics->delivered.fetch_add(1, std::memory_order_relaxed) == 0)
-    st.metrics->first_delivery_ns = steady_ns();
+    st.metrics->first_delivery_ns = steady_now_ns();
   st.metrics->in_flight.store(busy, std::memory_order_relaxed);
   if (busy > st.metrics->max_in_flight_seen.load(std::memory_order_relaxed))
     st.metrics->max_in_flight_seen.store(busy, std::memory_order_relaxed);

@@ -5,6 +5,7 @@
 // message handlers; the sections below name the file of each function.
 
 #include <rill/actors/backoff.hpp>
+#include <rill/actors/clock.hpp>
 #include <rill/actors/interfaces.hpp>
 #include <rill/actors/messages.hpp>
 #include <rill/actors/reader.hpp>
@@ -117,12 +118,6 @@ struct reader_state {
 };
 
 using reader_ptr = caf::stateful_actor<reader_state>*;
-
-/// Now on the steady clock in ns, for the metrics' first and last times.
-inline int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch())
-    .count();
-}
 
 std::string label(const reader_state& st);
 

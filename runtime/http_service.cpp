@@ -1,5 +1,6 @@
 #include <rill/runtime/http_service.hpp>
 
+#include <rill/actors/clock.hpp>
 #include <rill/actors/messages.hpp>
 #include <rill/runtime/config.hpp>
 #include <rill/runtime/dashboard_assets.hpp>
@@ -16,18 +17,6 @@
 namespace rill {
 
 namespace {
-
-int64_t steady_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::steady_clock::now().time_since_epoch())
-    .count();
-}
-
-int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 /// /livez fails when the scheduler has not run the watchdog for this long.
 constexpr int64_t live_limit_ns = 5'000'000'000;
