@@ -86,7 +86,7 @@ config::config() {
          "worker pools: [\"stream=S group=G workers=N callbacks=a,b join=H:P\", ...]");
   opt_group{custom_options_, "http"}
     .add(http.listen, "listen", "serve /metrics, /livez, /readyz and / on HOST:PORT or PORT")
-    .add(http.token, "token", "bearer token for all but the probes (or RILL_HTTP_TOKEN)")
+    .add(http.token, "token", "bearer token for /metrics and /api/history (or RILL_HTTP_TOKEN)")
     .add(http.ready_stall, "ready-stall", "/readyz fails after this long without progress")
     .add(http.max_connections, "max-connections", "HTTP connections held at once");
   opt_group{custom_options_, "metrics"}
