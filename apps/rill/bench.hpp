@@ -24,6 +24,9 @@ struct usage {
   double user_s = 0;
   double sys_s = 0;
   long max_rss_kb = 0;
+  /// Voluntary context switches: each is a thread going to sleep, to be
+  /// woken up again (a futex, epoll or pipe wait), so they count wake-ups.
+  long sleeps = 0;
   static usage now();
   /// The calling thread's CPU only (RUSAGE_THREAD).
   static usage this_thread();
@@ -76,9 +79,9 @@ int64_t epoch_us();
 
 /// XADDs seq = 0..n-1 at `rate` per second from the calling thread on its
 /// own connection (no actor system involved), each stamped with `ts` just
-/// before it is sent. Returns the CPU this thread used, in seconds.
-double paced_xadd(blocking_client& producer, const std::string& stream, uint64_t n, uint64_t rate,
-                  uint64_t payload_bytes);
+/// before it is sent. Returns what this thread used.
+usage paced_xadd(blocking_client& producer, const std::string& stream, uint64_t n, uint64_t rate,
+                 uint64_t payload_bytes);
 
 /// The latency floor's consumer: a synchronous hiredis loop on the calling
 /// thread, blocked in XREADGROUP (group g, COUNT 64, BLOCK 1000; one XACK per
@@ -87,6 +90,7 @@ double paced_xadd(blocking_client& producer, const std::string& stream, uint64_t
 struct raw_reader_result {
   std::vector<double> latencies_us;
   double cpu_s = 0; ///< this thread's CPU, in seconds
+  long sleeps = 0;  ///< this thread's voluntary context switches
 };
 raw_reader_result raw_latency_reader(blocking_client& reader, const std::string& stream,
                                      uint64_t n);

@@ -23,6 +23,7 @@ using namespace std::chrono_literals;
 struct latency_round {
   std::vector<double> us; ///< per entry, sorted
   double cpu_s = 0;       ///< the consumer's CPU (the producer's thread excluded)
+  long sleeps = 0;        ///< the consumer's voluntary context switches (wake-ups)
   double p(double pct) const { return percentile(us, pct); }
 };
 
@@ -46,10 +47,10 @@ latency_round rill_round(const cli_config& cfg, const std::string& stream, uint6
     rt.start();
     std::this_thread::sleep_for(300ms); // the group exists and the reader blocks
     auto before = usage::now();
-    double producer_cpu = 0;
+    usage producer_used;
     std::atomic<bool> produced{false};
     std::thread paced{[&] {
-      producer_cpu = paced_xadd(producer, stream, n, rate, cfg.payload_bytes);
+      producer_used = paced_xadd(producer, stream, n, rate, cfg.payload_bytes);
       produced = true;
     }};
     auto last_seen = std::chrono::steady_clock::now();
@@ -67,7 +68,9 @@ latency_round rill_round(const cli_config& cfg, const std::string& stream, uint6
       return produced.load() && now - last_seen > 5s;
     });
     paced.join();
-    out.cpu_s = (usage::now() - before).cpu_s() - producer_cpu;
+    auto used = usage::now() - before;
+    out.cpu_s = used.cpu_s() - producer_used.cpu_s();
+    out.sleeps = used.sleeps - producer_used.sleeps;
   }
   out.us.resize(std::min(next.load(), out.us.size()));
   std::sort(out.us.begin(), out.us.end());
@@ -86,6 +89,7 @@ latency_round raw_round(const cli_config& cfg, const std::string& stream, uint64
     auto got = raw_latency_reader(reader, stream, n);
     out.us = std::move(got.latencies_us);
     out.cpu_s = got.cpu_s;
+    out.sleeps = got.sleeps;
   }};
   std::this_thread::sleep_for(300ms); // the reader blocks
   paced_xadd(producer, stream, n, rate, cfg.payload_bytes);
@@ -107,6 +111,10 @@ double cpu_us_per_entry(const latency_round& r) {
   return r.us.empty() ? 0 : r.cpu_s * 1e6 / static_cast<double>(r.us.size());
 }
 
+double wakeups_per_entry(const latency_round& r) {
+  return r.us.empty() ? 0 : static_cast<double>(r.sleeps) / static_cast<double>(r.us.size());
+}
+
 } // namespace
 
 int latency_case(cli_config& cfg) {
@@ -119,8 +127,8 @@ int latency_case(cli_config& cfg) {
               "start (producer: a plain thread with its own connection)\n",
               static_cast<unsigned long long>(rate), static_cast<unsigned long long>(cfg.seconds),
               static_cast<unsigned long long>(cfg.rounds));
-  std::printf("%-6s %9s %9s %12s %9s %9s %12s\n", "round", "rill p50", "rill p99", "rill cpu/e",
-              "raw p50", "raw p99", "raw cpu/e");
+  std::printf("%-6s %9s %9s %12s %8s %9s %9s %12s %8s\n", "round", "rill p50", "rill p99",
+              "rill cpu/e", "wakes/e", "raw p50", "raw p99", "raw cpu/e", "wakes/e");
   std::vector<latency_round> rill_rounds, raw_rounds;
   for (uint64_t round = 1; round <= cfg.rounds; ++round) {
     auto suffix = ":" + std::to_string(round);
@@ -128,9 +136,9 @@ int latency_case(cli_config& cfg) {
     raw_rounds.push_back(raw_round(cfg, "bench:latency:raw" + suffix, n, rate));
     const auto& a = rill_rounds.back();
     const auto& b = raw_rounds.back();
-    std::printf("%-6llu %9.0f %9.0f %10.2fus %9.0f %9.0f %10.2fus\n",
+    std::printf("%-6llu %9.0f %9.0f %10.2fus %8.2f %9.0f %9.0f %10.2fus %8.2f\n",
                 static_cast<unsigned long long>(round), a.p(50), a.p(99), cpu_us_per_entry(a),
-                b.p(50), b.p(99), cpu_us_per_entry(b));
+                wakeups_per_entry(a), b.p(50), b.p(99), cpu_us_per_entry(b), wakeups_per_entry(b));
     std::fflush(stdout);
   }
   for (auto [impl, rounds] : {std::pair{"rill", &rill_rounds}, std::pair{"raw", &raw_rounds}}) {
@@ -139,13 +147,14 @@ int latency_case(cli_config& cfg) {
     auto p999 = over(*rounds, [](const latency_round& r) { return r.p(99.9); });
     auto max = over(*rounds, [](const latency_round& r) { return r.us.empty() ? 0 : r.us.back(); });
     auto cpu = over(*rounds, cpu_us_per_entry);
+    auto wakeups = over(*rounds, wakeups_per_entry);
     size_t samples = 0;
     for (const auto& r : *rounds)
       samples += r.us.size();
     std::printf("%-6s p50 %.0f us (%.0f-%.0f), p99 %.0f us (%.0f-%.0f), CPU %.2f us/entry "
-                "(%.2f-%.2f)\n",
+                "(%.2f-%.2f), %.2f wake-ups/entry (%.2f-%.2f)\n",
                 impl, p50.median, p50.min, p50.max, p99.median, p99.min, p99.max, cpu.median,
-                cpu.min, cpu.max);
+                cpu.min, cpu.max, wakeups.median, wakeups.min, wakeups.max);
     nlohmann::ordered_json line{{"bench", "latency"},
                                 {"impl", impl},
                                 {"rate", rate},
@@ -161,7 +170,10 @@ int latency_case(cli_config& cfg) {
                                 {"max_us", cli::whole(max.median)},
                                 {"cpu_us_per_entry", cli::rounded(cpu.median, 3)},
                                 {"cpu_min", cli::rounded(cpu.min, 3)},
-                                {"cpu_max", cli::rounded(cpu.max, 3)}};
+                                {"cpu_max", cli::rounded(cpu.max, 3)},
+                                {"wakeups_per_entry", cli::rounded(wakeups.median, 2)},
+                                {"wakeups_min", cli::rounded(wakeups.min, 2)},
+                                {"wakeups_max", cli::rounded(wakeups.max, 2)}};
     print(line);
   }
   return 0;

@@ -59,6 +59,7 @@ usage usage_of(int who) {
   u.user_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
   u.sys_s = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
   u.max_rss_kb = who == RUSAGE_SELF ? ru.ru_maxrss : 0;
+  u.sleeps = ru.ru_nvcsw;
   return u;
 }
 
@@ -76,6 +77,7 @@ usage usage::operator-(const usage& earlier) const {
   usage d = *this;
   d.user_s -= earlier.user_s;
   d.sys_s -= earlier.sys_s;
+  d.sleeps -= earlier.sleeps;
   return d;
 }
 
@@ -184,8 +186,8 @@ int64_t epoch_us() {
     .count();
 }
 
-double paced_xadd(blocking_client& producer, const std::string& stream, uint64_t n, uint64_t rate,
-                  uint64_t payload_bytes) {
+usage paced_xadd(blocking_client& producer, const std::string& stream, uint64_t n, uint64_t rate,
+                 uint64_t payload_bytes) {
   auto cpu0 = usage::this_thread();
   std::string payload(payload_bytes, 'p');
   auto start = std::chrono::steady_clock::now();
@@ -196,7 +198,7 @@ double paced_xadd(blocking_client& producer, const std::string& stream, uint64_t
                            "ts", std::to_string(epoch_us())}))
       throw std::runtime_error("paced XADD to " + stream + " failed");
   }
-  return (usage::this_thread() - cpu0).cpu_s();
+  return usage::this_thread() - cpu0;
 }
 
 raw_reader_result raw_latency_reader(blocking_client& reader, const std::string& stream,
@@ -253,7 +255,9 @@ raw_reader_result raw_latency_reader(blocking_client& reader, const std::string&
   void* raw = nullptr;
   if (ack_pending && redisGetReply(ctx, &raw) == REDIS_OK)
     freeReplyObject(raw);
-  out.cpu_s = (usage::this_thread() - cpu0).cpu_s();
+  auto used = usage::this_thread() - cpu0;
+  out.cpu_s = used.cpu_s();
+  out.sleeps = used.sleeps;
   if (read_pending && redisGetReply(ctx, &raw) == REDIS_OK) // at most BLOCK 1000 later
     freeReplyObject(raw);
   return out;
