@@ -1,5 +1,6 @@
 #include <rill/actors/producer.hpp>
 
+#include <rill/actors/connection_ref.hpp>
 #include <rill/actors/error.hpp>
 #include <rill/actors/messages.hpp>
 
@@ -31,7 +32,7 @@ uint64_t bytes_of(const std::vector<redis_command>& cmds) {
 
 struct producer_state {
   producer_options opts;
-  connection_actor shared_conn;
+  connection_ref shared_conn; // through its link (actors/connection_ref.hpp)
   uint32_t in_flight = 0;
   /// Bytes of the jobs in flight and queued (bounded by opts.max_bytes).
   uint64_t bytes = 0;
@@ -79,7 +80,7 @@ void start(producer_ptr self, job j) {
   auto bytes = j.bytes;
   // No CAF timer per request: the connection fails a request whose deadline
   // passed (a timer would wake CAF's clock thread twice per XADD batch).
-  self->request(st.shared_conn, caf::infinite, std::move(j.cmds))
+  ask(self, st.shared_conn, caf::infinite, std::move(j.cmds))
     .then(
       [self, rp, shape, bytes](std::vector<redis_reply>& replies) mutable {
         if (shape == job::reply::results) {
@@ -143,7 +144,7 @@ void submit(producer_ptr self, job j) {
 caf::behavior producer(producer_ptr self, producer_options opts, connection_actor shared_conn) {
   auto& st = self->state;
   st.opts = opts;
-  st.shared_conn = std::move(shared_conn);
+  st.shared_conn = connection_ref{std::move(shared_conn)};
   return {
     [self](xadd_atom, const std::string& stream, field_list& fields) -> caf::result<std::string> {
       auto rp = self->make_response_promise();

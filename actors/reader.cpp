@@ -139,7 +139,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
     st.opts.consumer = default_consumer_name();
   st.dead_stream
     = st.opts.dead_letter_stream.empty() ? st.opts.stream + ":dead" : st.opts.dead_letter_stream;
-  st.shared_conn = std::move(shared_conn);
+  st.shared_conn = connection_ref{std::move(shared_conn)};
   st.metrics = std::move(metrics);
   st.metrics->consumer_name = st.opts.consumer;
   st.metrics->started_ns = steady_now_ns();
@@ -148,10 +148,10 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
   st.retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
   st.ack_retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
   st.dead_retry_backoff = rill::backoff{st.opts.retry_min, st.opts.retry_max};
-  st.own_conn = make_connection(caf::actor{self});
+  st.own_conn = connection_ref{make_connection(caf::actor{self})};
   // Linked: the connection goes when the reader goes (its exit handler quits
   // on any exit reason), and a crashed connection takes the reader down.
-  self->link_to(st.own_conn);
+  self->link_to(st.own_conn.actor);
   self->attach_functor([m = st.metrics] {
     m->finished_ns = steady_now_ns();
     m->finished = true;

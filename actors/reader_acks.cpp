@@ -45,9 +45,7 @@ void flush(reader_ptr self) {
   if (!ids)
     return;
   auto sent = steady::now();
-  self
-    ->request(st.shared_conn, caf::infinite,
-              xack(st.opts.stream, st.opts.group, *ids)) // see read()
+  ask(self, st.shared_conn, caf::infinite, xack(st.opts.stream, st.opts.group, *ids)) // see read()
     .then(
       [self, ids, sent](redis_reply&) {
         auto& st = self->state;

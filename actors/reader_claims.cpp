@@ -32,9 +32,8 @@ void scan_orphans_from(reader_ptr self, std::string start) {
   st.orphan_scan_outstanding = true;
   auto page = static_cast<uint64_t>(st.slots.size() + st.held() + st.acks.pending() + 256);
   auto claims_before = st.claims_sent;
-  self
-    ->request(st.own_conn, st.opts.request_timeout,
-              xpending_range(st.opts.stream, st.opts.group, start, "+", page, st.opts.consumer))
+  ask(self, st.own_conn, st.opts.request_timeout,
+      xpending_range(st.opts.stream, st.opts.group, start, "+", page, st.opts.consumer))
     .then(
       [self, page, claims_before](redis_reply& reply) {
         auto& st = self->state;
@@ -107,10 +106,9 @@ void claim(reader_ptr self) {
   st.claim_outstanding = true;
   ++st.claims_sent;
   st.reads.reserve(credits); // what the claim may return, like a read
-  self
-    ->request(st.shared_conn, st.opts.request_timeout,
-              xautoclaim(st.opts.stream, st.opts.group, st.opts.consumer, st.opts.claim_min_idle,
-                         st.claim_cursor, credits))
+  ask(self, st.shared_conn, st.opts.request_timeout,
+      xautoclaim(st.opts.stream, st.opts.group, st.opts.consumer, st.opts.claim_min_idle,
+                 st.claim_cursor, credits))
     .then(
       [self, credits](redis_reply& reply) {
         auto& st = self->state;
@@ -167,9 +165,8 @@ void renew_leases(reader_ptr self) {
       ids.push_back(s.id);
   st.retries.append_ids(ids);
   if (!ids.empty())
-    self
-      ->request(st.shared_conn, st.opts.request_timeout,
-                xclaim(st.opts.stream, st.opts.group, st.opts.consumer, ids, true))
+    ask(self, st.shared_conn, st.opts.request_timeout,
+        xclaim(st.opts.stream, st.opts.group, st.opts.consumer, ids, true))
       .then([](redis_reply&) {},
             [self](caf::error& err) {
               spdlog::debug("consumer {}: lease renewal failed: {}", label(self->state),
@@ -182,10 +179,9 @@ void sweep_consumers(reader_ptr self) {
   auto& st = self->state;
   if (st.stopping)
     return;
-  self
-    ->request(st.shared_conn, st.opts.request_timeout,
-              remove_idle_consumers(st.opts.stream, st.opts.group, st.opts.consumer,
-                                    st.opts.consumer_idle_timeout))
+  ask(self, st.shared_conn, st.opts.request_timeout,
+      remove_idle_consumers(st.opts.stream, st.opts.group, st.opts.consumer,
+                            st.opts.consumer_idle_timeout))
     .then(
       [self](redis_reply& reply) {
         auto& st = self->state;

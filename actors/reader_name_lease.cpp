@@ -79,8 +79,7 @@ void on_holder(reader_ptr self, std::string holder) {
     wait();
     return;
   }
-  self
-    ->request(st.shared_conn, st.opts.request_timeout, make_command({"CLIENT", "LIST", "ID", cid}))
+  ask(self, st.shared_conn, st.opts.request_timeout, make_command({"CLIENT", "LIST", "ID", cid}))
     .then(
       [self, holder, wait](redis_reply& reply) {
         if (reply.is_error()) {
@@ -113,9 +112,8 @@ void claim_name_lease(reader_ptr self, std::string takeover) {
     st.name_token = random_token();
   auto key = name_lease_key(st.opts.stream, st.opts.group, st.opts.consumer);
   bool first = !st.name_leased;
-  self
-    ->request(st.shared_conn, st.opts.request_timeout,
-              claim_name(key, st.name_token, st.conn_client_id, st.opts.name_lease, takeover))
+  ask(self, st.shared_conn, st.opts.request_timeout,
+      claim_name(key, st.name_token, st.conn_client_id, st.opts.name_lease, takeover))
     .then(
       [self, first](redis_reply& reply) {
         auto& st = self->state;
@@ -175,7 +173,7 @@ void release_name_lease(reader_ptr self) {
     return;
   // Fire and forget: the reply goes nowhere; the TTL covers a lost one.
   self->send(
-    st.shared_conn,
+    st.shared_conn.actor,
     release_name(name_lease_key(st.opts.stream, st.opts.group, st.opts.consumer), st.name_token));
 }
 

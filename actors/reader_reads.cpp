@@ -49,9 +49,8 @@ void setup_group(reader_ptr self) {
   if (!st.name_leased || st.setup_outstanding)
     return;
   st.setup_outstanding = true;
-  self
-    ->request(st.own_conn, st.opts.request_timeout,
-              xgroup_create(st.opts.stream, st.opts.group, st.opts.start_id))
+  ask(self, st.own_conn, st.opts.request_timeout,
+      xgroup_create(st.opts.stream, st.opts.group, st.opts.start_id))
     .then(
       [self](redis_reply&) {
         auto& st = self->state;
@@ -134,7 +133,7 @@ void read(reader_ptr self, uint64_t count) {
   // (request_timeout + BLOCK) passes, itself. A timer here too would cost a
   // clock entry per request for the whole deadline window (measured: +10 MB
   // of RSS when draining 2M entries).
-  self->request(st.own_conn, caf::infinite, std::move(cmd))
+  ask(self, st.own_conn, caf::infinite, std::move(cmd))
     .then(
       [self, count](redis_reply& reply) {
         auto& st = self->state;
@@ -177,7 +176,7 @@ void unblock_reads(reader_ptr self) {
   auto& st = self->state;
   if (st.reads.outstanding() == 0 || !st.reads.live() || st.conn_client_id < 0)
     return;
-  self->request(st.shared_conn, st.opts.request_timeout, client_unblock(st.conn_client_id))
+  ask(self, st.shared_conn, st.opts.request_timeout, client_unblock(st.conn_client_id))
     .then([](redis_reply&) {}, [](caf::error&) {});
 }
 

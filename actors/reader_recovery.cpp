@@ -57,7 +57,7 @@ void dead_letter(reader_ptr self, stream_entry entry, std::string reason) {
   auto deliveries = entry.deliveries;
   st.in_transit.insert(entry.id);
   entry = stream_entry{}; // the command holds the fields now
-  self->request(st.shared_conn, st.opts.request_timeout, std::move(cmd))
+  ask(self, st.shared_conn, st.opts.request_timeout, std::move(cmd))
     .then(
       [self, item, deliveries](redis_reply&) {
         auto& st = self->state;
@@ -131,7 +131,7 @@ void admit_redelivered(reader_ptr self, std::vector<stream_entry> entries) {
     }
     step(self);
   };
-  self->request(st.shared_conn, st.opts.request_timeout, std::move(cmd))
+  ask(self, st.shared_conn, st.opts.request_timeout, std::move(cmd))
     .then(
       [self, admit](redis_reply& reply) {
         auto counts = parse_delivery_counts(reply);
@@ -186,9 +186,8 @@ void redeliver_due(reader_ptr self) {
     // XCLAIM to ourselves bumps Redis' delivery count (so it stays right
     // across restarts), resets the idle time and returns the entry as it is
     // now; an entry deleted meanwhile is not returned.
-    self
-      ->request(st.shared_conn, st.opts.request_timeout,
-                xclaim(st.opts.stream, st.opts.group, st.opts.consumer, ids, false))
+    ask(self, st.shared_conn, st.opts.request_timeout,
+        xclaim(st.opts.stream, st.opts.group, st.opts.consumer, ids, false))
       .then(
         [self, known, n](redis_reply& reply) {
           auto& st = self->state;
@@ -245,9 +244,8 @@ void retry_dead_letters(reader_ptr self) {
     (*reasons)[item.id] = std::move(item.reason);
   }
   st.dead_fetching += static_cast<uint32_t>(n);
-  self
-    ->request(st.shared_conn, st.opts.request_timeout,
-              xclaim(st.opts.stream, st.opts.group, st.opts.consumer, ids, false))
+  ask(self, st.shared_conn, st.opts.request_timeout,
+      xclaim(st.opts.stream, st.opts.group, st.opts.consumer, ids, false))
     .then(
       [self, reasons, n](redis_reply& reply) {
         auto& st = self->state;

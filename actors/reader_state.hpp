@@ -6,6 +6,7 @@
 
 #include <rill/actors/backoff.hpp>
 #include <rill/actors/clock.hpp>
+#include <rill/actors/connection_ref.hpp>
 #include <rill/actors/interfaces.hpp>
 #include <rill/actors/messages.hpp>
 #include <rill/actors/reader.hpp>
@@ -36,8 +37,10 @@ struct withdrawal {
 struct reader_state {
   consumer_options opts;
   std::string dead_stream;
-  connection_actor own_conn;    // XGROUP CREATE, XREADGROUP, orphan scans
-  connection_actor shared_conn; // the runtime's shared connection: everything else
+  // Both through their links where they have one (actors/connection_ref.hpp):
+  // every request of the reader goes the same way, so none overtakes another.
+  connection_ref own_conn;    // XGROUP CREATE, XREADGROUP, orphan scans
+  connection_ref shared_conn; // the runtime's shared connection: everything else
   std::shared_ptr<consumer_metrics> metrics;
 
   // The parts (actors/reader/): plain classes with their own unit tests.

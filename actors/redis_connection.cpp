@@ -3,6 +3,7 @@
 #include <rill/actors/error.hpp>
 #include <rill/actors/messages.hpp>
 #include <rill/actors/redis/connection_core.hpp>
+#include <rill/actors/redis/connection_link.hpp>
 
 #include <caf/io/broker.hpp>
 #include <caf/io/middleman.hpp>
@@ -28,13 +29,12 @@ using clock_type = connection_core::clock_type;
 struct connection_state;
 using broker_ptr = caf::io::stateful_broker<connection_state>*;
 
-/// The core's output, onto the broker: bytes to the scribe, answers to the
-/// callers' promises (in submission order), up/down to the listener.
+/// The core's output, onto the broker: bytes to the link's buffer, answers
+/// to the callers (in submission order), up/down to the listener. Called
+/// with the link's lock held.
 class broker_sink : public connection_core::sink {
 public:
   broker_ptr self = nullptr;
-  /// One promise per caller request the core holds, oldest first.
-  std::deque<caf::response_promise> promises;
 
   std::vector<char>& wire() override;
   void answer(connection_core::answer&& result) override;
@@ -50,23 +50,19 @@ struct connection_state {
   socklen_t addr_len = 0;
   caf::error resolve_error;
   caf::io::connection_handle hdl;
-  int fd = -1;
-  /// What the core wrote and nobody sent yet (see push_out).
-  std::vector<char> out;
-  /// The scribe holds bytes it has not written yet: new bytes queue behind.
-  bool scribe_busy = false;
-  bool ready = false; ///< the handshake is done (between up and down)
+  /// The core, the socket and the reply targets, shared with requesters
+  /// that send on their own thread (actors/redis/connection_link.hpp).
+  std::shared_ptr<connection_link> link;
   uint64_t attempt = 0;
-  bool tick_armed = false;
-  clock_type::time_point tick_at;
   broker_sink sink;
-  std::optional<connection_core> core;
 
   static inline const char* name = "rill.redis_connection";
 };
 
+using lock_type = connection_link::lock_type;
+
 std::vector<char>& broker_sink::wire() {
-  return self->state.out;
+  return self->state.link->out;
 }
 
 /// Sends what the core wrote. The broker runs on the multiplexer thread, so
@@ -78,34 +74,26 @@ std::vector<char>& broker_sink::wire() {
 /// the scribe as before, behind what it holds, so bytes stay in order and
 /// errors surface the same way (as connection_closed_msg).
 void push_out(broker_ptr self) {
-  auto& st = self->state;
-  if (st.out.empty())
+  auto& link = *self->state.link;
+  link.send_out();
+  if (link.out.empty())
     return;
-  size_t sent = 0;
-  if (st.ready && !st.scribe_busy) {
-    auto n = ::send(st.fd, st.out.data(), st.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0)
-      sent = static_cast<size_t>(n);
-  }
-  if (sent < st.out.size()) {
-    auto& buf = self->wr_buf(st.hdl);
-    buf.insert(buf.end(), st.out.begin() + static_cast<std::ptrdiff_t>(sent), st.out.end());
-    st.scribe_busy = true;
-    self->flush(st.hdl);
-  }
-  st.out.clear();
+  auto& buf = self->wr_buf(self->state.hdl);
+  buf.insert(buf.end(), link.out.begin(), link.out.end());
+  link.scribe_busy = true;
+  self->flush(self->state.hdl);
+  link.out.clear();
 }
 
 void broker_sink::answer(connection_core::answer&& result) {
-  auto rp = std::move(promises.front());
-  promises.pop_front();
-  if (!rp.pending())
-    return;
-  std::visit([&](auto& x) { rp.deliver(std::move(x)); }, result);
+  auto& targets = self->state.link->targets;
+  auto target = std::move(targets.front());
+  targets.pop_front();
+  target.deliver(std::move(result));
 }
 
 void broker_sink::up(int64_t client_id) {
-  self->state.ready = true;
+  self->state.link->ready = true;
   self->state.metrics->up.store(true, std::memory_order_relaxed);
   self->state.metrics->connects.fetch_add(1, std::memory_order_relaxed);
   push_out(self); // the requests held behind the handshake
@@ -114,7 +102,7 @@ void broker_sink::up(int64_t client_id) {
 }
 
 void broker_sink::down(const caf::error& err, caf::timespan retry_in) {
-  self->state.ready = false;
+  self->state.link->ready = false;
   self->state.metrics->up.store(false, std::memory_order_relaxed);
   self->state.metrics->losses.fetch_add(1, std::memory_order_relaxed);
   self->close(self->state.hdl);
@@ -139,21 +127,10 @@ caf::error resolve(connection_state& st) {
   return caf::none;
 }
 
-/// One timer for the earliest request deadline (not one per request).
-void arm_tick(broker_ptr self) {
-  auto& st = self->state;
-  auto when = st.core->next_deadline();
-  if (!when || (st.tick_armed && st.tick_at <= *when))
-    return;
-  st.tick_armed = true;
-  st.tick_at = *when;
-  auto delay = std::max(*when - clock_type::now(), clock_type::duration{1ms});
-  self->delayed_send(self, delay, tick_atom::value);
-}
-
 void connect(broker_ptr self) {
   auto& st = self->state;
-  auto& core = *st.core;
+  auto& link = *st.link;
+  auto& core = *link.core;
   if (st.resolve_error) {
     core.connect_failed(st.resolve_error);
     return;
@@ -179,48 +156,71 @@ void connect(broker_ptr self) {
     return;
   }
   st.hdl = self->add_scribe(fd);
-  st.fd = fd;
-  st.out.clear();
-  st.scribe_busy = false;
-  st.ready = false;
+  link.fd = fd;
+  link.out.clear();
+  link.scribe_busy = false;
+  link.flush_posted = false;
+  link.ready = false;
   self->configure_read(st.hdl, caf::io::receive_policy::at_most(64 * 1024));
   self->ack_writes(st.hdl, true); // tells when the scribe has written all it holds
   ++st.attempt;
   core.connecting(clock_type::now());
   push_out(self);
-  arm_tick(self);
+  link.arm_tick();
   self->delayed_send(self, st.opts.connect_timeout, deadline_atom::value, st.attempt);
 }
 
 /// Submits a request the core accepts; answers a refused one at once.
 template <class Request>
 void submit(broker_ptr self, const Request& req, caf::response_promise rp) {
-  auto& st = self->state;
-  if (auto err = st.core->refuse(req)) {
+  auto& link = *self->state.link;
+  lock_type guard{link.mutex};
+  if (auto err = link.core->refuse(req)) {
     rp.deliver(std::move(err));
     return;
   }
-  st.sink.promises.emplace_back(std::move(rp));
-  st.core->submit(req, clock_type::now());
+  link.targets.push_back(reply_target{std::move(rp), {}, {}});
+  link.core->submit(req, clock_type::now());
   push_out(self);
-  arm_tick(self);
+  link.arm_tick();
+}
+
+/// Runs `f` with the link's lock held (every broker step that touches the
+/// core, the socket state or the targets).
+template <class F>
+void locked(broker_ptr self, F f) {
+  lock_type guard{self->state.link->mutex};
+  f(self->state, *self->state.link, *self->state.link->core);
 }
 
 caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listener,
-                         std::shared_ptr<connection_metrics> metrics) {
+                         std::shared_ptr<connection_metrics> metrics,
+                         std::shared_ptr<connection_link> link) {
   auto& st = self->state;
   st.opts = std::move(opts);
   st.listener = std::move(listener);
   st.metrics = std::move(metrics);
-  self->attach_functor([m = st.metrics] { m->up.store(false, std::memory_order_relaxed); });
+  st.link = std::move(link);
+  st.link->broker = self->address();
+  self->attach_functor([m = st.metrics, l = st.link, addr = self->address()] {
+    m->up.store(false, std::memory_order_relaxed);
+    connection_link::forget(addr);
+    lock_type guard{l->mutex};
+    l->stopped = true;
+    l->ready = false;
+  });
   st.sink.self = self;
-  st.core.emplace(st.opts, st.sink);
+  st.link->core.emplace(st.opts, st.sink);
   st.resolve_error = resolve(st);
   self->set_exit_handler([self](const caf::exit_msg& msg) {
-    self->state.core->fail_all(make_error(sec::stopped, "connection actor stopped"));
+    locked(self, [](auto&, auto& link, auto& core) {
+      link.stopped = true;
+      link.ready = false;
+      core.fail_all(make_error(sec::stopped, "connection actor stopped"));
+    });
     self->quit(msg.reason);
   });
-  connect(self);
+  locked(self, [self](auto&, auto&, auto&) { connect(self); });
   return {
     [self](redis_command& cmd) -> caf::result<redis_reply> {
       submit(self, cmd, self->make_response_promise());
@@ -234,44 +234,58 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
     },
     [self](caf::io::new_data_msg& msg) {
       if (msg.handle == self->state.hdl)
-        self->state.core->received(msg.buf.data(), msg.buf.size());
+        locked(self,
+               [&](auto&, auto&, auto& core) { core.received(msg.buf.data(), msg.buf.size()); });
     },
     [self](caf::io::data_transferred_msg& msg) {
       if (msg.handle == self->state.hdl && msg.remaining == 0)
-        self->state.scribe_busy = false;
+        locked(self, [self](auto&, auto& link, auto&) {
+          link.scribe_busy = false;
+          push_out(self); // what requesters queued meanwhile
+        });
+    },
+    [self](flush_atom) {
+      // A requester left bytes that send() did not take (see connection_link).
+      locked(self, [self](auto&, auto& link, auto&) {
+        link.flush_posted = false;
+        push_out(self);
+      });
     },
     [self](caf::io::connection_closed_msg& msg) {
-      auto& st = self->state;
-      if (msg.handle != st.hdl)
+      if (msg.handle != self->state.hdl)
         return;
-      auto& core = *st.core;
-      core.close(core.current() == connection_core::phase::connecting
-                   ? make_error(sec::connect_failed, "cannot connect to redis " + core.endpoint())
-                   : make_error(sec::connection_lost,
-                                "redis " + core.endpoint() + " closed the connection"));
+      locked(self, [](auto&, auto&, auto& core) {
+        core.close(core.current() == connection_core::phase::connecting
+                     ? make_error(sec::connect_failed, "cannot connect to redis " + core.endpoint())
+                     : make_error(sec::connection_lost,
+                                  "redis " + core.endpoint() + " closed the connection"));
+      });
     },
     [self](tick_atom) {
-      auto& st = self->state;
-      st.tick_armed = false;
-      st.core->check_deadline(clock_type::now());
-      if (st.core->current() != connection_core::phase::down)
-        arm_tick(self);
+      locked(self, [](auto&, auto& link, auto& core) {
+        link.tick_armed = false;
+        core.check_deadline(clock_type::now());
+        if (core.current() != connection_core::phase::down)
+          link.arm_tick();
+      });
     },
     [self](deadline_atom, uint64_t attempt) {
-      auto& st = self->state;
-      auto& core = *st.core;
-      if (attempt == st.attempt && core.current() == connection_core::phase::connecting)
-        core.close(
-          make_error(sec::connect_failed,
-                     "no connection to redis " + core.endpoint() + " within "
-                       + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          st.opts.connect_timeout)
-                                          .count())
-                       + " ms"));
+      locked(self, [attempt](auto& st, auto&, auto& core) {
+        if (attempt == st.attempt && core.current() == connection_core::phase::connecting)
+          core.close(
+            make_error(sec::connect_failed,
+                       "no connection to redis " + core.endpoint() + " within "
+                         + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            st.opts.connect_timeout)
+                                            .count())
+                         + " ms"));
+      });
     },
     [self](reconnect_atom) {
-      if (self->state.core->current() == connection_core::phase::down)
-        connect(self);
+      locked(self, [self](auto&, auto&, auto& core) {
+        if (core.current() == connection_core::phase::down)
+          connect(self);
+      });
     },
   };
 }
@@ -285,8 +299,11 @@ connection_actor spawn_redis_connection(caf::actor_system& sys, redis_options op
     metrics = std::make_shared<connection_metrics>();
   // The broker's full behaviour also takes I/O events and its own timers;
   // others get the typed request interface only.
-  return caf::actor_cast<connection_actor>(sys.middleman().spawn_broker(
-    connection, std::move(opts), std::move(listener), std::move(metrics)));
+  auto link = std::make_shared<connection_link>(sys);
+  auto conn = caf::actor_cast<connection_actor>(sys.middleman().spawn_broker(
+    connection, std::move(opts), std::move(listener), std::move(metrics), link));
+  connection_link::enlist(caf::actor_cast<caf::actor_addr>(conn), link);
+  return conn;
 }
 
 } // namespace rill

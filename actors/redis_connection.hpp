@@ -24,6 +24,10 @@ namespace rill {
 /// - `std::vector<redis_command>` -> `std::vector<redis_reply>`: pipelined,
 ///   error replies stay in the vector.
 ///
+/// A requester holding the connection's link (actors/connection_ref.hpp) may
+/// send the same requests from its own thread instead of the mailbox, and
+/// gets the answers the same way.
+///
 /// Guarantees:
 /// - Replies are matched FIFO; many requests are pipelined on the connection.
 /// - The connect is non-blocking with a deadline (`connect_timeout`, covering

@@ -2,6 +2,7 @@
 #include "load_generator.hpp"
 #include "redis_fixture.hpp"
 #include "seq_checksum.hpp"
+#include <rill/actors/redis/stream_commands.hpp>
 #include <rill/runtime/runtime.hpp>
 
 #include <caf/event_based_actor.hpp>
@@ -367,4 +368,44 @@ CAF_TEST(an_app_owns_its_signals_and_callbacks_xadd_through_the_producer) {
     CAF_CHECK(sigismember(&now, SIGTERM));
   }
   pthread_sigmask(SIG_SETMASK, &before, nullptr);
+}
+
+// A request larger than the socket takes at once: the reader writes its
+// requests on its own thread (actors/redis/connection_link.hpp) and hands
+// what send() did not take to the connection's I/O thread. The dead letter
+// of a 16 MB entry is such a request (the script carries the fields).
+CAF_TEST(a_sixteen_megabyte_entry_is_dead_lettered_whole) {
+  redis_fixture fx;
+  config cfg;
+  fx.point(cfg);
+  std::string big(16 << 20, 'x');
+  for (size_t i = 0; i < big.size(); i += 4096)
+    big[i] = static_cast<char>(i / 4096);
+  fx.redis({"XADD", "big", "*", "v", big});
+  fx.fill("big", 0, 100);
+  std::atomic<int> good{0};
+  {
+    runtime rt{cfg};
+    auto opts = consumer_for("big", "c", 4, 101);
+    opts.max_deliveries = 1;
+    auto& c = rt.add_consumer(opts);
+    c.add([&](const stream_entry& e) {
+      if (e.find("v"))
+        throw std::runtime_error("too big to handle");
+      ++good;
+    });
+    rt.start();
+    deadline limit{30s};
+    rt.run([&] { return rt.consumers_finished() || limit.passed(); });
+    CAF_CHECK_EQUAL(c.metrics().dead_lettered.load(), 1u);
+  }
+  CAF_CHECK_EQUAL(good.load(), 100);
+  CAF_CHECK_EQUAL(fx.pending("big", "g"), 0);
+  auto dead = fx.redis({"XRANGE", "big:dead", "-", "+"});
+  CAF_REQUIRE_EQUAL(dead.elements.size(), 1u);
+  auto entries = parse_entry_list(std::move(dead));
+  CAF_REQUIRE(entries);
+  auto value = entries->entries.at(0).find("v");
+  CAF_REQUIRE(value != nullptr);
+  CAF_CHECK(*value == big);
 }
