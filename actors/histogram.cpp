@@ -61,12 +61,18 @@ void histogram::observe(std::chrono::nanoseconds d) noexcept {
 
 histogram::snapshot histogram::read() const {
   snapshot s;
-  s.bounds = bounds_;
-  s.counts.resize(bounds_.size() + 1);
-  for (size_t i = 0; i <= bounds_.size(); ++i)
-    s.counts[i] = counts_[i].load(std::memory_order_relaxed);
-  s.sum = static_cast<double>(counts_[sum_index_].load(std::memory_order_relaxed)) / 1e9;
+  add_to(s);
   return s;
+}
+
+void histogram::add_to(snapshot& s) const {
+  if (s.counts.empty()) {
+    s.bounds = bounds_;
+    s.counts.assign(bounds_.size() + 1, 0);
+  }
+  for (size_t i = 0; i < s.counts.size() && i <= bounds_.size(); ++i)
+    s.counts[i] += counts_[i].load(std::memory_order_relaxed);
+  s.sum += static_cast<double>(counts_[sum_index_].load(std::memory_order_relaxed)) / 1e9;
 }
 
 std::vector<double> default_duration_buckets() {

@@ -35,6 +35,10 @@ public:
   void observe(std::chrono::nanoseconds d) noexcept;
 
   snapshot read() const;
+  /// Adds the counts and the sum into `s`, which takes these bounds if it
+  /// has none yet: a scrape sums 64 workers per consumer without a snapshot
+  /// (two vectors) for each.
+  void add_to(snapshot& s) const;
 
   const std::vector<double>& bounds() const noexcept { return bounds_; }
 

@@ -50,8 +50,8 @@ public:
     sums.first.bounds = buckets_.duration;
     sums.second.bounds = buckets_.age;
     for (const auto& t : all_) {
-      sums.first.merge(t->duration.read());
-      sums.second.merge(t->age.read());
+      t->duration.add_to(sums.first);
+      t->age.add_to(sums.second);
     }
     return sums;
   }
