@@ -200,17 +200,18 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
   st.opts = std::move(opts);
   st.listener = std::move(listener);
   st.metrics = std::move(metrics);
-  st.link = std::move(link);
-  st.link->broker = self->address();
+  st.link = std::move(link); // its broker address is set by spawn_redis_connection
   self->attach_functor([m = st.metrics, l = st.link, addr = self->address()] {
     m->up.store(false, std::memory_order_relaxed);
     connection_link::forget(addr);
     lock_type guard{l->mutex};
     l->stopped = true;
     l->ready = false;
+    for (auto& early : l->early) // the broker never started
+      early.second.deliver(make_error(sec::stopped, "connection actor stopped"));
+    l->early.clear();
   });
   st.sink.self = self;
-  st.link->core.emplace(st.opts, st.sink);
   st.resolve_error = resolve(st);
   self->set_exit_handler([self](const caf::exit_msg& msg) {
     locked(self, [](auto&, auto& link, auto& core) {
@@ -220,7 +221,16 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
     });
     self->quit(msg.reason);
   });
-  locked(self, [self](auto&, auto&, auto&) { connect(self); });
+  {
+    // Requesters may already submit through the link (it is findable once
+    // spawn returns): the core appears under its lock.
+    lock_type guard{st.link->mutex};
+    st.link->core.emplace(st.opts, st.sink);
+    connect(self);
+    st.link->submit_early(); // held behind the handshake like any request now
+    push_out(self);
+    st.link->arm_tick();
+  }
   return {
     [self](redis_command& cmd) -> caf::result<redis_reply> {
       submit(self, cmd, self->make_response_promise());
@@ -302,7 +312,10 @@ connection_actor spawn_redis_connection(caf::actor_system& sys, redis_options op
   auto link = std::make_shared<connection_link>(sys);
   auto conn = caf::actor_cast<connection_actor>(sys.middleman().spawn_broker(
     connection, std::move(opts), std::move(listener), std::move(metrics), link));
-  connection_link::enlist(caf::actor_cast<caf::actor_addr>(conn), link);
+  // Findable at once: requests that come before the broker starts wait in
+  // the link (submit_early).
+  link->broker = caf::actor_cast<caf::actor_addr>(conn);
+  connection_link::enlist(link->broker, link);
   return conn;
 }
 

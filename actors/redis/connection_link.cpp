@@ -77,6 +77,10 @@ void connection_link::submit_impl(const Request& req, caf::strong_actor_ptr requ
     target.deliver(make_error(sec::stopped, "connection actor stopped"));
     return;
   }
+  if (!core) { // the broker has not started yet
+    early.emplace_back(req, std::move(target));
+    return;
+  }
   if (auto err = core->refuse(req)) {
     target.deliver(std::move(err));
     return;
@@ -101,6 +105,22 @@ void connection_link::submit(const redis_command& cmd, caf::strong_actor_ptr req
 void connection_link::submit(const std::vector<redis_command>& cmds,
                              caf::strong_actor_ptr requester, caf::message_id id) {
   submit_impl(cmds, std::move(requester), id);
+}
+
+void connection_link::submit_early() {
+  auto now = connection_core::clock_type::now();
+  for (auto& [req, target] : early)
+    std::visit(
+      [&](const auto& r) {
+        if (auto err = core->refuse(r)) {
+          target.deliver(std::move(err));
+          return;
+        }
+        targets.emplace_back(std::move(target));
+        core->submit(r, now);
+      },
+      req);
+  early.clear();
 }
 
 void connection_link::send_out() {

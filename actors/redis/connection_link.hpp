@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <variant>
 #include <vector>
 
 namespace rill {
@@ -74,6 +75,9 @@ public:
   /// Schedules the broker's deadline tick for the earliest pending deadline,
   /// unless one is due earlier already.
   void arm_tick();
+  /// Submits what requesters sent before the broker made its core (the
+  /// broker starts on the multiplexer thread, after spawn returned).
+  void submit_early();
 
   std::recursive_mutex mutex;
   std::optional<connection_core> core;
@@ -90,6 +94,9 @@ public:
   bool stopped = false; ///< the broker is gone
   bool tick_armed = false;
   connection_core::clock_type::time_point tick_at;
+  /// Requests that came before the core, in order.
+  std::vector<std::pair<std::variant<redis_command, std::vector<redis_command>>, reply_target>>
+    early;
 
 private:
   template <class Request>
