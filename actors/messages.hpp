@@ -160,6 +160,24 @@ typename Inspector::result_type inspect(Inspector& f, xadd_results& x) {
   return f(caf::meta::type_name("rill::xadd_results"), x.ids, x.errors);
 }
 
+// -- tailer (actors/tailer.hpp) ------------------------------------------------------
+
+/// subscriber -> tailer: `(subscribe_atom, caf::actor subscriber, std::string from)`:
+/// entries after `from` (an entry ID), or from the tailer's live position
+/// when `from` is empty.
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+/// subscriber -> tailer: `(credit_atom, uint32_t n)`: n more entries, please.
+/// tailer -> subscriber: `(entries_atom, std::vector<stream_entry>)`, never more
+/// than the credits it was given.
+using entries_atom = caf::atom_constant<caf::atom("entries")>;
+/// tailer -> subscriber: `(gap_atom, std::string first_available)`: entries
+/// after its `from` were trimmed; what follows starts at `first_available`.
+using gap_atom = caf::atom_constant<caf::atom("gap")>;
+/// tailer -> subscriber: `(dropped_atom, std::string last_id)`: its buffer
+/// overflowed; it got everything up to `last_id` (or, if it got nothing, that
+/// is where it started) and may subscribe again from there.
+using dropped_atom = caf::atom_constant<caf::atom("dropped")>;
+
 // -- nodes ----------------------------------------------------------------------------
 
 /// -> node directory: `(lookup_atom, stream, group)` -> the reader's `caf::actor`.

@@ -30,6 +30,7 @@ set(rill_public_headers
   runtime/node_main.hpp
   runtime/runtime.hpp
   runtime/settings.hpp
+  runtime/tail.hpp
 )
 foreach(header IN LISTS rill_public_headers)
   get_filename_component(dir ${header} DIRECTORY)

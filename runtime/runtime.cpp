@@ -6,6 +6,7 @@
 #include <rill/actors/producer.hpp>
 #include <rill/actors/reader.hpp>
 #include <rill/actors/redis_connection.hpp>
+#include <rill/actors/tailer.hpp>
 #include <rill/actors/worker.hpp>
 #include <rill/runtime/http_service.hpp>
 #include <rill/runtime/scheduler.hpp>
@@ -64,8 +65,28 @@ runtime::~runtime() {
       longest = std::max(longest, c->options().stop_timeout);
     await_consumers(longest + std::chrono::seconds{2});
   }
+  tails_.clear(); // each ends its tailer, connection and subscribers
   caf::anon_send_exit(producer_, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(shared_conn_, caf::exit_reason::user_shutdown);
+}
+
+rill::tail& runtime::tail(const std::string& stream, std::string from) {
+  auto& slot = tails_[stream];
+  if (!slot) {
+    tailer_options opts;
+    opts.stream = stream;
+    opts.from = std::move(from);
+    opts.request_timeout = reply_deadline(settings_.redis);
+    auto redis = settings_.redis;
+    auto tailer = spawn_tailer(
+      system_, opts,
+      [this, redis](caf::actor listener) {
+        return spawn_redis_connection(system_, redis, std::move(listener));
+      },
+      shared_conn_);
+    slot = std::make_unique<rill::tail>(system_, std::move(tailer));
+  }
+  return *slot;
 }
 
 consumer& runtime::add_consumer(consumer_options opts) {

@@ -5,12 +5,14 @@
 #include <rill/actors/redis/reply.hpp>
 #include <rill/runtime/config.hpp>
 #include <rill/runtime/consumer.hpp>
+#include <rill/runtime/tail.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -21,7 +23,7 @@ namespace rill {
 /// shared pipelined connection for acks, XADD and admin commands, a producer,
 /// and the consumers added to it. Each consumer gets one reader with its own
 /// connection and `max_in_flight` workers, so the connection count is known up
-/// front: 1 + number of consumers.
+/// front: 1 + number of consumers + number of tailed streams.
 ///
 ///     rill::config cfg;                  // options, e.g. from cfg.load(args)
 ///     rill::runtime rt{cfg};
@@ -55,6 +57,13 @@ public:
   /// Adds a consumer; validates `opts` (throws `std::invalid_argument` with
   /// the message of `validate`). Call before `start`.
   consumer& add_consumer(consumer_options opts);
+
+  /// Follows `stream` without a consumer group: one tailer (and one Redis
+  /// connection) per stream in this process, however many subscribers;
+  /// `from` (an entry ID, or empty for the tail at this moment) counts only
+  /// when the stream's tailer is created. Works before and after `start`;
+  /// call from one thread, like add_consumer.
+  rill::tail& tail(const std::string& stream, std::string from = {});
 
   /// Spawns the readers, worker pools and group probes of all consumers, and
   /// starts the HTTP server if `http.listen` is set (throws
@@ -155,6 +164,7 @@ private:
   connection_actor shared_conn_;
   producer_actor producer_;
   std::vector<std::unique_ptr<consumer>> consumers_;
+  std::map<std::string, std::unique_ptr<rill::tail>> tails_;
   struct remote_pool {
     caf::actor relay;
     std::shared_ptr<std::atomic<bool>> gone;

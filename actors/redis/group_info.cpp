@@ -68,6 +68,8 @@ caf::expected<stream_info> parse_stream_info(const redis_reply& reply) {
       s.last_generated_id = v.str;
     else if (key == "entries-added")
       s.entries_added = integer_or(v, -1);
+    else if (key == "max-deleted-entry-id")
+      s.max_deleted_id = v.str;
     else if (key == "groups")
       s.groups = integer_or(v, 0);
   });

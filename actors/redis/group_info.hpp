@@ -21,6 +21,8 @@ struct stream_info {
   std::string first_id; ///< empty: no entries
   std::string last_id;
   std::string last_generated_id;
+  /// The largest ID ever deleted (XDEL, trimming); "0-0" if none.
+  std::string max_deleted_id = "0-0";
   int64_t entries_added = -1; ///< -1: not reported
   int64_t groups = 0;
 };

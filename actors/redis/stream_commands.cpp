@@ -11,6 +11,22 @@ redis_command xgroup_create(const std::string& stream, const std::string& group,
   return make_command({"XGROUP", "CREATE", stream, group, start_id, "MKSTREAM"});
 }
 
+redis_command xread(const std::string& stream, const std::string& after, uint64_t count,
+                    caf::timespan block) {
+  redis_command cmd;
+  cmd.argv.reserve(8);
+  cmd.arg("XREAD").arg("COUNT").arg(std::to_string(count));
+  cmd.arg("BLOCK").arg(
+    std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(block).count()));
+  cmd.blocks_for = block;
+  cmd.arg("STREAMS").arg(stream).arg(after);
+  return cmd;
+}
+
+redis_command xrevrange_last(const std::string& stream) {
+  return make_command({"XREVRANGE", stream, "+", "-", "COUNT", "1"});
+}
+
 redis_command xreadgroup(const std::string& group, const std::string& consumer,
                          const std::string& stream, uint64_t count, const std::string& id,
                          caf::timespan block) {

@@ -34,6 +34,14 @@ redis_command xreadgroup(const std::string& group, const std::string& consumer,
                          const std::string& stream, uint64_t count, const std::string& id,
                          caf::timespan block);
 
+/// `XREAD COUNT count BLOCK ms STREAMS stream after`: entries after `after`
+/// (a concrete ID: a tailer never sends `$`, see actors/tailer.hpp).
+redis_command xread(const std::string& stream, const std::string& after, uint64_t count,
+                    caf::timespan block);
+
+/// `XREVRANGE stream + - COUNT 1`: the last entry, to snapshot a tail.
+redis_command xrevrange_last(const std::string& stream);
+
 /// `XACK stream group ids...`.
 redis_command xack(const std::string& stream, const std::string& group,
                    const std::vector<std::string>& ids);

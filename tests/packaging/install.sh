@@ -45,7 +45,7 @@ while IFS= read -r header; do
     bad=$((bad + 1))
   fi
 done < <(find "$prefix/include" -name '*.hpp')
-check "20 public headers are installed" test "$(find "$prefix/include" -name '*.hpp' | wc -l)" -eq 20
+check "21 public headers are installed" test "$(find "$prefix/include" -name '*.hpp' | wc -l)" -eq 21
 check "every installed header compiles against the prefix alone" test "$bad" -eq 0
 
 # The README's C++ example is this example's code, from its first include on.
