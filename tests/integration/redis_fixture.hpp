@@ -6,6 +6,7 @@
 
 #include <rill/actors/error.hpp>
 #include <rill/actors/options.hpp>
+#include <rill/actors/stream_entry.hpp>
 #include <rill/runtime/config.hpp>
 #include <rill/runtime/logging.hpp>
 #include <rill/testing/blocking_client.hpp>
@@ -54,6 +55,16 @@ struct redis_fixture {
     if (!r)
       CAF_FAIL(argv.front() << ": " << describe(r.error()));
     return std::move(*r);
+  }
+
+  /// The one entry `stream` holds (a dead letter, say); fails the test if it
+  /// holds none or more.
+  stream_entry only_entry(const std::string& stream) const {
+    auto all = redis({"XRANGE", stream, "-", "+"});
+    CAF_REQUIRE_EQUAL(all.elements.size(), 1u);
+    auto entries = parse_entry_list(std::move(all));
+    CAF_REQUIRE(entries);
+    return std::move(entries->entries.at(0));
   }
 
   /// XADDs seq = first..first+n-1 (pipelined).
