@@ -36,7 +36,10 @@ caf::behavior subscriber(subscriber_ptr self, caf::actor tailer, std::string fro
   st.callbacks = std::move(callbacks);
   st.window = std::max<uint32_t>(1, window);
   st.last_id = from;
-  self->link_to(st.tailer); // no tailer, nothing to follow
+  // No tailer, nothing to follow. Monitored, not linked: a subscriber that
+  // goes must not take the tailer and the other subscribers with it.
+  self->monitor(st.tailer);
+  self->set_down_handler([self](const caf::down_msg& msg) { self->quit(msg.reason); });
   subscribe(self, std::move(from));
   return {
     [self](entries_atom, const std::vector<stream_entry>& entries) {

@@ -136,11 +136,14 @@ void connection_link::arm_tick() {
   auto when = core->next_deadline();
   if (!when || (tick_armed && tick_at <= *when))
     return;
+  auto receiver = caf::actor_cast<caf::strong_actor_ptr>(broker);
+  if (!receiver) // the broker is going away: it fails what is pending
+    return;
   tick_armed = true;
   tick_at = *when;
   auto at = std::max(*when, connection_core::clock_type::now() + 1ms);
   sys_.clock().schedule_message(
-    at, caf::actor_cast<caf::strong_actor_ptr>(broker),
+    at, std::move(receiver),
     caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, tick_atom::value));
 }
 

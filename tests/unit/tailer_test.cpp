@@ -2,6 +2,7 @@
 
 #include <rill/actors/error.hpp>
 #include <rill/actors/messages.hpp>
+#include <rill/actors/tail_subscriber.hpp>
 #include <rill/actors/tailer.hpp>
 
 #include <caf/test/dsl.hpp>
@@ -251,6 +252,23 @@ CAF_TEST(a_subscriber_that_does_not_read_is_dropped_with_its_last_id_and_others_
   CAF_CHECK_EQUAL(slow->ids, (std::vector<std::string>{"1-0"}));
   CAF_CHECK_EQUAL(slow->drops, (std::vector<std::string>{"1-0"}));
   CAF_CHECK_EQUAL(fast->ids.size(), 5u);
+}
+
+CAF_TEST(a_callback_subscriber_that_stops_leaves_the_tailer_and_the_others_running) {
+  start();
+  std::vector<std::string> a, b;
+  auto sa = spawn_tail_subscriber(sys, tailer, {},
+                                  {[&](const stream_entry& e) { a.push_back(e.id); }, {}});
+  auto sb = spawn_tail_subscriber(sys, tailer, {},
+                                  {[&](const stream_entry& e) { b.push_back(e.id); }, {}});
+  consume_messages();
+  push("1-0");
+  caf::anon_send_exit(sa, caf::exit_reason::user_shutdown);
+  consume_messages();
+  push("2-0");
+  CAF_CHECK_EQUAL(a, (std::vector<std::string>{"1-0"}));
+  CAF_CHECK_EQUAL(b, (std::vector<std::string>{"1-0", "2-0"}));
+  caf::anon_send_exit(sb, caf::exit_reason::user_shutdown);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
