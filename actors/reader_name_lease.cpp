@@ -172,9 +172,10 @@ void release_name_lease(reader_ptr self) {
   if (!st.name_leased || st.name_lease_off || st.name_token.empty())
     return;
   // Fire and forget: the reply goes nowhere; the TTL covers a lost one.
-  self->send(
-    st.shared_conn.actor,
-    release_name(name_lease_key(st.opts.stream, st.opts.group, st.opts.consumer), st.name_token));
+  // Through the link like every request of the reader (reader_state.hpp).
+  ask(self, st.shared_conn, st.opts.request_timeout,
+      release_name(name_lease_key(st.opts.stream, st.opts.group, st.opts.consumer), st.name_token))
+    .then([](redis_reply&) {}, [](caf::error&) {});
 }
 
 } // namespace rill::detail

@@ -48,6 +48,11 @@ struct tailer_state {
 
 using tailer_ptr = caf::stateful_actor<tailer_state>*;
 
+/// self: `(snapshot_atom)` take the start-up snapshot again (it failed).
+using snapshot_atom = caf::atom_constant<caf::atom("tailsnap")>;
+/// self: `(page_atom, subscriber)` fetch its catch-up page again (it failed).
+using page_atom = caf::atom_constant<caf::atom("tailpage")>;
+
 void read(tailer_ptr self);
 void page(tailer_ptr self, const caf::actor_addr& who);
 
@@ -165,7 +170,7 @@ void snapshot(tailer_ptr self) {
         auto& st = self->state;
         auto last = parse_entry_list(std::move(reply));
         if (!last) {
-          failed(self, "XREVRANGE", last.error(), caf::make_message(tick_atom::value));
+          failed(self, "XREVRANGE", last.error(), caf::make_message(snapshot_atom::value));
           return;
         }
         recovered(self);
@@ -176,7 +181,7 @@ void snapshot(tailer_ptr self) {
         read(self);
       },
       [self](caf::error& err) {
-        failed(self, "XREVRANGE", err, caf::make_message(tick_atom::value));
+        failed(self, "XREVRANGE", err, caf::make_message(snapshot_atom::value));
       });
 }
 
@@ -223,7 +228,7 @@ void page(tailer_ptr self, const caf::actor_addr& who) {
         i->second.paging = false;
         auto got = parse_entry_list(std::move(reply));
         if (!got) {
-          failed(self, "XRANGE", got.error(), caf::make_message(claim_atom::value, who));
+          failed(self, "XRANGE", got.error(), caf::make_message(page_atom::value, who));
           return;
         }
         auto n = got->entries.size();
@@ -234,7 +239,7 @@ void page(tailer_ptr self, const caf::actor_addr& who) {
         auto& st = self->state;
         if (auto i = st.subs.find(who); i != st.subs.end())
           i->second.paging = false;
-        failed(self, "XRANGE", err, caf::make_message(claim_atom::value, who));
+        failed(self, "XRANGE", err, caf::make_message(page_atom::value, who));
       });
 }
 
@@ -324,12 +329,12 @@ caf::behavior tailer(tailer_ptr self, tailer_options opts, connection_factory ma
       if (!s.live && !s.paging && s.queue.size() < st.opts.count)
         page(self, i->first);
     },
-    [self](claim_atom, const caf::actor_addr& who) { // a retried catch-up page
+    [self](page_atom, const caf::actor_addr& who) {
       if (self->state.subs.count(who))
         page(self, who);
     },
     [self](retry_atom) { read(self); },
-    [self](tick_atom) { snapshot(self); },
+    [self](snapshot_atom) { snapshot(self); },
     [self](conn_up_atom, int64_t) {},
     [self](conn_down_atom, const caf::error&) {},
   };
