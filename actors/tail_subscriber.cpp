@@ -53,8 +53,10 @@ caf::behavior subscriber(subscriber_ptr self, caf::actor tailer, std::string fro
         }
         st.last_id = e.id;
       }
-      self->send(st.tailer, credit_atom::value, static_cast<uint32_t>(entries.size()));
+      if (!st.callbacks.caller_grants_credit)
+        self->send(st.tailer, credit_atom::value, static_cast<uint32_t>(entries.size()));
     },
+    [self](credit_atom, uint32_t n) { self->send(self->state.tailer, credit_atom::value, n); },
     [self](gap_atom, const std::string& first_available) {
       auto& st = self->state;
       spdlog::warn("tail subscriber: entries after {} were trimmed; going on at {}",

@@ -23,6 +23,11 @@ struct tail_callbacks {
   /// Entries after the subscription's ID were trimmed away; what follows
   /// starts at `first_available` (empty: nothing is left). Optional.
   std::function<void(const std::string& first_available)> on_gap;
+  /// false: a credit goes back to the tailer as each `on_entry` returns.
+  /// true: whoever hands the entries on grants them, sending `(credit_atom,
+  /// uint32_t n)` to the subscriber once its own sink (a socket) took them:
+  /// the tailer then sends no faster than that sink drains.
+  bool caller_grants_credit = false;
 };
 
 /// Subscribes to `tailer` from `from` (an entry ID; empty: the live tail).

@@ -88,7 +88,9 @@ config::config() {
     .add(http.listen, "listen", "serve /metrics, /livez, /readyz and / on HOST:PORT or PORT")
     .add(http.token, "token", "bearer token for /metrics and /api/history (or RILL_HTTP_TOKEN)")
     .add(http.ready_stall, "ready-stall", "/readyz fails after this long without progress")
-    .add(http.max_connections, "max-connections", "HTTP connections held at once");
+    .add(http.max_connections, "max-connections", "HTTP connections held at once")
+    .add(http.token_file, "token-file", "file holding the bearer token (if no http.token)");
+  add_gateway_options(custom_options_, gateway);
   opt_group{custom_options_, "metrics"}
     .add(metrics.interval, "interval", "how often lag and ages are read from Redis")
     .add(metrics.per_consumer, "per-consumer", "add a consumer label to per-group series")
@@ -286,6 +288,16 @@ caf::error config::load(std::vector<std::string> args) {
     redis.user = *env_user;
   if (!token)
     token = from_env("RILL_HTTP_TOKEN");
+  if (!token && !http.token_file.empty()) {
+    std::ifstream tf{http.token_file, std::ios::binary};
+    token = std::string{std::istreambuf_iterator<char>{tf}, std::istreambuf_iterator<char>{}};
+    if (!tf.good() && !tf.eof())
+      return make_error(sec::invalid_config, "http.token-file: cannot read " + http.token_file);
+    while (!token->empty() && (token->back() == '\n' || token->back() == '\r'))
+      token->pop_back();
+    if (token->empty()) // an empty token would turn authentication off
+      return make_error(sec::invalid_config, "http.token-file: " + http.token_file + " is empty");
+  }
   if (token)
     http.token = *token;
   if (cli_helptext_printed)
@@ -304,6 +316,8 @@ caf::error config::load(std::vector<std::string> args) {
   if (auto err = validate(http))
     return err;
   if (auto err = validate(metrics))
+    return err;
+  if (auto err = validate(gateway))
     return err;
   if (scheduler_threads > 256)
     return make_error(sec::invalid_config, "scheduler-threads: at most 256");

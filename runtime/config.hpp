@@ -38,6 +38,11 @@ public:
 /// Checks `http.*` and `metrics.*`; one line naming the option.
 caf::error validate(const http_settings& h);
 caf::error validate(const metrics_settings& m);
+/// Checks `gateway.*`.
+caf::error validate(const gateway_settings& g);
+
+/// Registers the `gateway.*` options (runtime/gateway_settings.cpp).
+void add_gateway_options(caf::config_option_set& opts, gateway_settings& g);
 
 /// `http.listen`: "HOST:PORT", or a bare port on 127.0.0.1.
 caf::error parse_listen(const std::string& listen, std::string& host, uint16_t& port);

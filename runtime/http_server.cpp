@@ -5,7 +5,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <deque>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 namespace rill {
@@ -55,6 +57,107 @@ struct http_server::impl {
 
 namespace {
 
+/// A streamed response after its headers: writes what it is given in order,
+/// many queued items in one gather write, and keeps a read pending only to
+/// learn that the client went (what a client sends now is discarded).
+class event_stream : public http_stream, public std::enable_shared_from_this<event_stream> {
+public:
+  event_stream(tcp::socket socket, size_t max_bytes, http_server::impl& srv) :
+    socket_(std::move(socket)), max_bytes_(max_bytes), srv_(srv) {
+    ++srv_.sessions;
+  }
+
+  ~event_stream() override { --srv_.sessions; }
+
+  void start(std::string header) {
+    send(std::make_shared<const std::string>(std::move(header)));
+    watch();
+  }
+
+  bool send(std::shared_ptr<const std::string> bytes) override {
+    if (closed_)
+      return false;
+    if (!queue_.empty() && queued_ + bytes->size() > max_bytes_) {
+      close();
+      return false;
+    }
+    queued_ += bytes->size();
+    queue_.push_back(std::move(bytes));
+    if (!writing_)
+      write();
+    return true;
+  }
+
+  void close() override {
+    if (closed_)
+      return;
+    closed_ = true;
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    queue_.clear();
+    queued_ = 0;
+    // Later, never from inside send or close: the owner may be walking the
+    // list this stream is in.
+    if (on_close_)
+      net::post(socket_.get_executor(), [fn = std::move(on_close_)] { fn(); });
+  }
+
+  bool closed() const noexcept override { return closed_; }
+  size_t queued_bytes() const noexcept override { return queued_; }
+  void on_close(std::function<void()> fn) override { on_close_ = std::move(fn); }
+  void on_written(std::function<void()> fn) override { on_written_ = std::move(fn); }
+
+private:
+  static constexpr size_t max_gather = 64;
+
+  void write() {
+    writing_ = true;
+    in_write_ = std::min(queue_.size(), max_gather);
+    buffers_.clear();
+    for (size_t i = 0; i < in_write_; ++i)
+      buffers_.emplace_back(net::buffer(*queue_[i]));
+    net::async_write(socket_, buffers_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->writing_ = false;
+      if (ec || self->closed_) {
+        self->close();
+        return;
+      }
+      for (size_t i = 0; i < self->in_write_; ++i) {
+        self->queued_ -= self->queue_.front()->size();
+        self->queue_.pop_front();
+      }
+      if (!self->queue_.empty())
+        self->write();
+      if (self->on_written_)
+        self->on_written_();
+    });
+  }
+
+  void watch() {
+    socket_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec)
+                                self->close();
+                              else if (!self->closed_)
+                                self->watch();
+                            });
+  }
+
+  tcp::socket socket_;
+  size_t max_bytes_;
+  http_server::impl& srv_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::vector<net::const_buffer> buffers_;
+  size_t in_write_ = 0;
+  size_t queued_ = 0;
+  bool writing_ = false;
+  bool closed_ = false;
+  char scratch_[64];
+  std::function<void()> on_close_;
+  std::function<void()> on_written_;
+};
+
 class session : public std::enable_shared_from_this<session> {
 public:
   session(tcp::socket socket, http_server::impl& srv) : stream_(std::move(socket)), srv_(srv) {
@@ -92,8 +195,14 @@ private:
     auto q = target.find('?');
     r.path = target.substr(0, q);
     r.query = q == std::string::npos ? std::string{} : target.substr(q + 1);
-    if (auto a = req.find(http::field::authorization); a != req.end())
-      r.authorization = std::string{a->value()};
+    auto header = [&req](auto field) {
+      auto at = req.find(field);
+      return at == req.end() ? std::string{} : std::string{at->value()};
+    };
+    r.authorization = header(http::field::authorization);
+    r.cookie = header(http::field::cookie);
+    r.origin = header(http::field::origin);
+    r.last_event_id = header("Last-Event-ID");
     http_response out;
     try {
       out = srv_.handler(r);
@@ -104,7 +213,30 @@ private:
     respond(std::move(out), req.keep_alive());
   }
 
+  /// The status and headers, then the connection goes to an event_stream.
+  void open_stream(http_response out) {
+    http::response<http::empty_body> head;
+    head.version(11);
+    head.result(out.status);
+    head.set(http::field::server, "rill");
+    head.set(http::field::content_type, out.content_type);
+    head.set(http::field::cache_control, "no-store");
+    for (auto& [name, value] : out.headers)
+      head.set(name, value);
+    head.keep_alive(false); // the body ends with the connection
+    std::ostringstream text;
+    text << head.base();
+    stream_.expires_never();
+    auto es = std::make_shared<event_stream>(stream_.release_socket(), out.max_queued_bytes, srv_);
+    es->start(text.str() + out.body);
+    out.stream(std::move(es));
+  }
+
   void respond(http_response out, bool keep_alive) {
+    if (out.stream) {
+      open_stream(std::move(out));
+      return;
+    }
     res_ = {};
     res_.version(11);
     res_.result(out.status);
@@ -208,6 +340,10 @@ uint16_t http_server::port() const noexcept {
   beast::error_code ec;
   auto ep = impl_->acceptor.local_endpoint(ec);
   return ec ? 0 : ep.port();
+}
+
+void http_server::post(std::function<void()> fn) {
+  net::post(impl_->io, std::move(fn));
 }
 
 void http_server::every(std::chrono::milliseconds period, std::function<void()> fn) {

@@ -2,6 +2,8 @@
 
 // Internal to the runtime (not installed): the process's one HTTP server.
 
+#include <rill/runtime/http_stream.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -19,13 +21,30 @@ struct http_request {
   std::string query;
   /// The Authorization header (empty if none).
   std::string authorization;
+  /// Headers an event stream reads (empty if absent).
+  std::string last_event_id;
+  std::string cookie;
+  std::string origin;
 };
 
 struct http_response {
+  using header_list = std::vector<std::pair<std::string, std::string>>;
+
+  http_response() = default;
+  http_response(unsigned status_code, std::string type, std::string text, header_list extra = {}) :
+    status(status_code), content_type(std::move(type)), body(std::move(text)),
+    headers(std::move(extra)) {}
+
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
+  header_list headers;
+  /// Set: a streamed response. The server writes the status and headers
+  /// (no length: the body ends when the connection does) and hands the
+  /// connection to `stream`, on the server's thread.
+  std::function<void(std::shared_ptr<http_stream>)> stream;
+  /// The stream's bound (http_stream::send).
+  size_t max_queued_bytes = size_t{1} << 20;
 };
 
 using http_handler = std::function<http_response(const http_request&)>;
@@ -64,6 +83,10 @@ public:
 
   /// Runs `fn` on the server's thread every `period`, first after one period.
   void every(std::chrono::milliseconds period, std::function<void()> fn);
+
+  /// Runs `fn` on the server's thread soon (from any thread). Dropped, not
+  /// run, once the server stops.
+  void post(std::function<void()> fn);
 
   struct impl;
 

@@ -4,13 +4,12 @@
 #include <rill/actors/messages.hpp>
 #include <rill/runtime/config.hpp>
 #include <rill/runtime/dashboard_assets.hpp>
+#include <rill/runtime/http_credentials.hpp>
 #include <rill/runtime/readiness.hpp>
 #include <rill/runtime/runtime.hpp>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
-
-#include <openssl/crypto.h>
 
 #include <chrono>
 
@@ -32,26 +31,6 @@ http_response json(unsigned status, std::string body) {
   return http_response{status, "application/json", std::move(body), {}};
 }
 
-/// The value of `name` in a query string (no percent-decoding: tokens are
-/// plain characters).
-std::string query_value(const std::string& query, const std::string& name) {
-  size_t pos = 0;
-  while (pos <= query.size()) {
-    auto end = query.find('&', pos);
-    auto part = query.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-    if (part.compare(0, name.size() + 1, name + "=") == 0)
-      return part.substr(name.size() + 1);
-    if (end == std::string::npos)
-      break;
-    pos = end + 1;
-  }
-  return {};
-}
-
-bool same(const std::string& x, const std::string& y) {
-  return x.size() == y.size() && CRYPTO_memcmp(x.data(), y.data(), x.size()) == 0;
-}
-
 } // namespace
 
 http_service::http_service(runtime& rt) :
@@ -60,7 +39,9 @@ http_service::http_service(runtime& rt) :
 }
 
 http_service::~http_service() {
-  server_.reset(); // no handler runs after this
+  if (gateway_)
+    gateway_->stop(); // its clients' sockets live on the server's thread
+  server_.reset();    // no handler runs after this
   caf::anon_send_exit(watchdog_, caf::exit_reason::user_shutdown);
 }
 
@@ -74,14 +55,22 @@ std::unique_ptr<http_service> http_service::start(runtime& rt, std::string& erro
   std::unique_ptr<http_service> svc{new http_service{rt}};
   http_server::limits lim;
   lim.max_connections = rt.cfg().http.max_connections;
+  if (rt.cfg().gateway.enabled) {
+    svc->gateway_ = std::make_unique<gateway>(rt);
+    lim.max_connections += rt.cfg().gateway.max_clients; // 503 past the gateway's own bound
+  }
   auto* raw = svc.get();
   svc->server_ = http_server::start(
     host, port, [raw](const http_request& req) { return raw->handle(req); }, lim, error);
   if (!svc->server_)
     return nullptr;
+  if (svc->gateway_)
+    svc->gateway_->attach(*svc->server_);
   svc->server_->every(sample_period, [raw] {
     caf::anon_send(raw->watchdog_, tick_atom::value);
     raw->history_.sample(raw->rt_, unix_now_ms());
+    if (raw->gateway_)
+      raw->gateway_->tick(steady_now_ns());
   });
   return svc;
 }
@@ -90,14 +79,13 @@ bool http_service::authorized(const http_request& req) const {
   const auto& token = rt_.cfg().http.token;
   if (token.empty())
     return true;
-  const std::string bearer = "Bearer ";
-  if (req.authorization.compare(0, bearer.size(), bearer) == 0
-      && same(req.authorization.substr(bearer.size()), token))
-    return true;
-  return same(query_value(req.query, "token"), token);
+  return carries_token(req, token, "token");
 }
 
 http_response http_service::handle(const http_request& req) {
+  if (gateway_)
+    if (auto answer = gateway_->handle(req))
+      return std::move(*answer);
   if (req.method != "GET")
     return http_response{405, "text/plain", "only GET\n", {{"Allow", "GET"}}};
   if (req.path == "/livez") {
@@ -107,6 +95,8 @@ http_response http_service::handle(const http_request& req) {
   }
   if (req.path == "/readyz") {
     auto checks = readiness(rt_, steady_now_ns());
+    if (gateway_)
+      checks.push_back(gateway_->readiness());
     return json(all_ok(checks) ? 200 : 503, health_body(checks));
   }
   // The page and its script hold no figures: served to anyone, so a browser
@@ -124,7 +114,11 @@ http_response http_service::handle(const http_request& req) {
                          "bearer token required\n",
                          {{"WWW-Authenticate", "Bearer realm=\"rill\""}}};
   if (req.path == "/metrics")
-    return http_response{200, "text/plain; version=0.0.4; charset=utf-8", exporter_.text(), {}};
+    return http_response{200,
+                         "text/plain; version=0.0.4; charset=utf-8",
+                         exporter_.text(gateway_ ? gateway_->metric_families()
+                                                 : std::vector<prometheus::MetricFamily>{}),
+                         {}};
   return json(200, history_.json(sample_period.count()));
 }
 

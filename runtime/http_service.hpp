@@ -2,6 +2,7 @@
 
 // Internal to the runtime (not installed): what `http.listen` turns on.
 
+#include <rill/runtime/gateway.hpp>
 #include <rill/runtime/http_server.hpp>
 #include <rill/runtime/metrics_exporter.hpp>
 #include <rill/runtime/metrics_history.hpp>
@@ -21,7 +22,8 @@ class runtime;
 /// - `GET /livez`: the scheduler answers a watchdog ping (sent every second
 ///   from the server's thread to an actor, asynchronously);
 /// - `GET /readyz`: Redis, groups and progress (readiness.hpp);
-/// - `GET /`, `/chart.min.js`, `/api/history`: the live dashboard.
+/// - `GET /`, `/chart.min.js`, `/api/history`: the live dashboard;
+/// - with `gateway.enabled`, `GET /streams/{key}/events` (gateway.hpp).
 /// With `http.token`, /metrics and /api/history need `Authorization: Bearer
 /// TOKEN` (the page passes on a `?token=TOKEN` of its own URL); the probes
 /// and the page's static files hold no figures and need none.
@@ -44,6 +46,7 @@ private:
   metrics_history history_;
   std::shared_ptr<std::atomic<int64_t>> last_pong_;
   caf::actor watchdog_;
+  std::unique_ptr<gateway> gateway_;
   std::unique_ptr<http_server> server_;
 };
 

@@ -201,9 +201,12 @@ std::vector<MetricFamily> metrics_exporter::Collect() const {
   return f.take();
 }
 
-std::string metrics_exporter::text() const {
+std::string metrics_exporter::text(std::vector<MetricFamily> extra) const {
   std::ostringstream out;
-  prometheus::TextSerializer{}.Serialize(out, Collect());
+  auto all = Collect();
+  all.insert(all.end(), std::make_move_iterator(extra.begin()),
+             std::make_move_iterator(extra.end()));
+  prometheus::TextSerializer{}.Serialize(out, all);
   return out.str();
 }
 

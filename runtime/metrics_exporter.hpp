@@ -25,8 +25,8 @@ public:
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 
-  /// Collect() in the text exposition format (version 0.0.4).
-  std::string text() const;
+  /// Collect() and `extra` in the text exposition format (version 0.0.4).
+  std::string text(std::vector<prometheus::MetricFamily> extra = {}) const;
 
 private:
   const runtime& rt_;

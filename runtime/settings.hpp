@@ -23,8 +23,45 @@ struct http_settings {
   std::string token;
   /// /readyz fails when no entry completed for this long while lag > 0.
   caf::timespan ready_stall = std::chrono::seconds{60};
-  /// Connections held at once; more are closed at accept.
+  /// Connections held at once; more are closed at accept (the gateway's
+  /// event streams come on top: gateway.max-clients).
   uint64_t max_connections = 256;
+  /// A file holding the token (read when http.token is not given; a
+  /// trailing newline is dropped).
+  std::string token_file;
+};
+
+/// `gateway.*`: the streams' entries as server-sent events on the HTTP
+/// server, `GET /streams/{key}/events` (runtime/gateway.hpp,
+/// docs/gateway.md). Clients need `http.token` when one is set.
+struct gateway_settings {
+  /// Serve /streams/... (`rill gateway` turns it on).
+  bool enabled = false;
+  /// The entry field whose value names each event (`event:`); entries
+  /// without it are `message` events.
+  std::string event_field = "event";
+  /// A comment line to every client this often, so proxies and browsers
+  /// keep idle streams open.
+  caf::timespan heartbeat = std::chrono::seconds{15};
+  /// The `retry:` hint: how long a browser waits before reconnecting.
+  caf::timespan retry = std::chrono::seconds{2};
+  /// Origins allowed to read the events from another site (CORS); "*" any.
+  /// Empty: no CORS headers (same origin only).
+  std::vector<std::string> cors_origins;
+  /// Stream keys clients may follow: a glob (fnmatch: *, ?, [...]).
+  std::string streams = "*";
+  /// Event-stream clients held at once; more get 503.
+  uint64_t max_clients = 10000;
+  /// Bytes queued for one client beyond what its socket took; a client past
+  /// it is dropped (it reconnects and resumes with Last-Event-ID).
+  uint64_t client_buffer = uint64_t{1} << 20;
+  /// Streams followed at once (one tailer connection each); more get 503.
+  uint64_t max_streams = 100;
+  /// Recent events kept per stream: a client resuming within them is served
+  /// from memory, older IDs from Redis (XRANGE).
+  uint64_t replay = 1024;
+  /// A stream without clients is let go (its connection closed) after this.
+  caf::timespan linger = std::chrono::seconds{10};
 };
 
 /// `metrics.*`.
@@ -44,6 +81,7 @@ struct settings {
   consumer_options consumer;
   producer_options producer;
   http_settings http;
+  gateway_settings gateway;
   metrics_settings metrics;
   /// spdlog level: trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";

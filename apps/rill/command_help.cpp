@@ -32,6 +32,7 @@ const std::map<std::string, command_options>& table() {
        "remote-workers-only", "scheduler-threads", "record", "fail-percent", "work-us",
        "measure-latency"},
       {"redis", "consumer", "node", "http", "metrics", "openssl", "log"}}},
+    {"gateway", {{"redis", "scheduler-threads"}, {"redis", "http", "gateway", "log"}}},
     {"demo", {{"count", "rate", "max-in-flight", "payload-bytes"}, {"log"}}},
     {"bench",
      {{"redis", "count", "max-in-flight", "payload-bytes", "rate", "rounds", "seconds", "streams",

@@ -22,6 +22,10 @@ int demo_command(cli_config& cfg);
 /// `rill node`: a reader node (--listen) or a worker node (--join).
 int node_command(cli_config& cfg);
 
+/// `rill gateway`: the streams' entries as server-sent events on
+/// --http.listen (GET /streams/{key}/events) until SIGINT/SIGTERM.
+int gateway_command(cli_config& cfg);
+
 /// `rill bench <case>`: consume, latency, scale, responsiveness, nodes.
 int bench_command(cli_config& cfg, const std::string& which);
 

@@ -22,6 +22,7 @@ constexpr const char* footer = R"(examples:
   rill dead-letters replay --redis 127.0.0.1:6379 --stream s --all
   rill status --redis 127.0.0.1:6379 [--stream s]... [--group g] [--json] [--watch 2]
   rill consume ... --http.listen 9464    (/metrics, /livez, /readyz, dashboard at /)
+  rill gateway --redis 127.0.0.1:6379 --http.listen 8080   (SSE: /streams/{key}/events)
 
 Every command also takes --config-file=FILE and the options `rill <command>
 --help` lists (redis.*, consumer.*, producer.*, node.*, log.level). The Redis
@@ -76,6 +77,8 @@ struct command_line {
     add(&app, "demo", "start a private redis-server, produce and consume a stream live", command);
     add(&app, "node", "a reader node (--listen) or a worker node (--join), or roles from --config",
         command);
+    add(&app, "gateway",
+        "serve streams as server-sent events: GET /streams/{key}/events on --http.listen", command);
     add(&app, "produce", "XADD --count entries (seq, payload, ts) to --stream", command);
     add(&app, "consume", "drain --stream with --group, checksum the seqs, print one JSON line",
         command);
@@ -141,6 +144,8 @@ int main(int argc, char** argv) {
     run = rill::cli::demo_command;
   else if (command == "node")
     run = rill::cli::node_command;
+  else if (command == "gateway")
+    run = rill::cli::gateway_command;
   else if (command == "status")
     run = [&cl](rill::cli::cli_config& cfg) {
       return rill::cli::status_command(cfg, cl.streams);

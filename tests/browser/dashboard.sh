@@ -6,19 +6,12 @@
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib.sh"
 source "$here/../observability/lib.sh"
+source "$here/lib.sh"
 rill=$1
 build=$(cd "$2" && pwd)
 start_redis
 
-# puppeteer-core from the lock file, into the build dir (never the tree).
-npm_dir=$build/browser
-mkdir -p "$npm_dir"
-# (dashboard.mjs too: an ES module resolves its imports from where it lies)
-cp "$here/package.json" "$here/package-lock.json" "$here/dashboard.mjs" "$npm_dir/"
-if ! cmp -s "$here/package-lock.json" "$npm_dir/node_modules/.package-lock.json.rill" 2>/dev/null; then
-  (cd "$npm_dir" && npm ci --no-audit --no-fund --silent) || { echo "npm ci failed"; exit 1; }
-  cp "$here/package-lock.json" "$npm_dir/node_modules/.package-lock.json.rill"
-fi
+install_puppeteer "$build" "$here/dashboard.mjs"
 
 # 40,000 entries at 2,000/s (20 s); the callbacks take 2 ms, so entries are in flight.
 "$rill" produce --redis "$addr" --stream orders --count 40000 --rate 2000 >/dev/null 2>&1 &

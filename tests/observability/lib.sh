@@ -1,4 +1,5 @@
 # Shared by the observability tests (after tests/lib.sh).
+obs_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # http_port_of LOG: the port a rill process logged it serves HTTP on.
 http_port_of() {
@@ -15,7 +16,7 @@ http_port_of() {
 metric() {
   local port=$1
   shift
-  curl -sf "http://127.0.0.1:$port/metrics" | python3 "$here/exposition.py" "$@"
+  curl -sf "http://127.0.0.1:$port/metrics" | python3 "$obs_lib/exposition.py" "$@"
 }
 
 # status_code URL [curl args...]

@@ -1,0 +1,238 @@
+#include <rill/runtime/gateway_hub.hpp>
+
+#include <rill/actors/clock.hpp>
+#include <rill/actors/messages.hpp>
+#include <rill/actors/stream_entry.hpp>
+#include <rill/actors/tail_subscriber.hpp>
+#include <rill/runtime/http_server.hpp>
+#include <rill/runtime/sse_event.hpp>
+
+#include <caf/send.hpp>
+
+#include <algorithm>
+
+namespace rill {
+
+void server_poster::attach(http_server* server) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  server_ = server;
+}
+
+void server_poster::post(std::function<void()> fn) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (server_ != nullptr)
+    server_->post(std::move(fn));
+}
+
+struct gateway_hub::client {
+  std::shared_ptr<http_stream> out;
+  /// The ID the client asked after (what a gap event names).
+  std::string from;
+  /// The last entry ID it was sent (empty: none yet).
+  std::string last;
+  /// Its own subscriber while it catches up from Redis; null once live.
+  caf::actor feed;
+  /// Entries its feed sent that were not granted back yet.
+  uint32_t owed = 0;
+  bool live = false;
+};
+
+namespace {
+
+/// Entries a catching-up client's subscriber may have on the way.
+constexpr uint32_t catch_up_window = 256;
+
+} // namespace
+
+gateway_hub::gateway_hub(context ctx, std::string stream, caf::actor tailer) :
+  ctx_(ctx), stream_(std::move(stream)), tailer_(std::move(tailer)),
+  idle_since_ns_(steady_now_ns()) {}
+
+gateway_hub::~gateway_hub() {
+  for (auto& c : clients_) {
+    if (c->feed)
+      caf::anon_send_exit(c->feed, caf::exit_reason::user_shutdown);
+    c->out->close();
+  }
+  ctx_.counters.clients -= clients_.size();
+  if (feed_)
+    caf::anon_send_exit(feed_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(tailer_, caf::exit_reason::user_shutdown);
+}
+
+void gateway_hub::start() {
+  std::weak_ptr<gateway_hub> self = shared_from_this();
+  auto poster = ctx_.poster;
+  const auto& field = ctx_.cfg.event_field;
+  tail_callbacks cb;
+  // The event text is made here, on a scheduler thread, once per entry.
+  cb.on_entry = [self, poster, field](const stream_entry& e) {
+    poster->post(
+      [self, ev = event{e.id, std::make_shared<const std::string>(sse_event(e, field))}] {
+        if (auto h = self.lock())
+          h->on_event(ev);
+      });
+  };
+  cb.on_gap = [self, poster](const std::string& first) {
+    poster->post([self, first] {
+      if (auto h = self.lock())
+        h->on_gap(first);
+    });
+  };
+  feed_ = spawn_tail_subscriber(ctx_.sys, tailer_, {}, std::move(cb));
+}
+
+void gateway_hub::attach(std::shared_ptr<http_stream> out, std::string from) {
+  auto c = std::make_shared<client>();
+  c->out = std::move(out);
+  c->from = from;
+  c->last = std::move(from);
+  clients_.push_back(c);
+  ++ctx_.counters.clients;
+  idle_since_ns_ = 0;
+  std::weak_ptr<gateway_hub> self = shared_from_this();
+  const client* key = c.get();
+  c->out->on_close([self, key] {
+    if (auto h = self.lock())
+      h->remove(key);
+  });
+  std::weak_ptr<client> wc = c;
+  c->out->on_written([self, wc] {
+    auto h = self.lock();
+    auto cl = wc.lock();
+    if (h && cl)
+      h->grant_credit(*cl);
+  });
+  if (c->last.empty()) {
+    c->live = true; // from now on: the next event the feed brings
+    return;
+  }
+  if (try_join(*c)) {
+    ++ctx_.counters.resumed_from_memory;
+    return;
+  }
+  ++ctx_.counters.resumed_from_redis;
+  catch_up_from_redis(c);
+}
+
+void gateway_hub::catch_up_from_redis(const std::shared_ptr<client>& c) {
+  std::weak_ptr<gateway_hub> self = shared_from_this();
+  std::weak_ptr<client> wc = c;
+  auto poster = ctx_.poster;
+  const auto& field = ctx_.cfg.event_field;
+  tail_callbacks cb;
+  cb.caller_grants_credit = true; // as the socket drains (grant_credit)
+  cb.on_entry = [self, wc, poster, field](const stream_entry& e) {
+    poster->post(
+      [self, wc, ev = event{e.id, std::make_shared<const std::string>(sse_event(e, field))}] {
+        auto h = self.lock();
+        auto cl = wc.lock();
+        if (h && cl)
+          h->on_private_event(*cl, ev);
+      });
+  };
+  cb.on_gap = [self, wc, poster](const std::string& first) {
+    poster->post([self, wc, first] {
+      auto h = self.lock();
+      auto cl = wc.lock();
+      if (h && cl)
+        h->on_private_gap(*cl, first);
+    });
+  };
+  c->feed = spawn_tail_subscriber(ctx_.sys, tailer_, c->last, std::move(cb), catch_up_window);
+}
+
+void gateway_hub::send(client& c, const event& ev) {
+  if (c.out->closed() || (!c.last.empty() && compare_ids(ev.id, c.last) <= 0))
+    return; // seen already (it came both ways)
+  if (!c.out->send(ev.text)) {
+    ++ctx_.counters.dropped; // past its buffer: closed; it resumes from c.last
+    return;
+  }
+  c.last = ev.id;
+  ++ctx_.counters.events_sent;
+}
+
+bool gateway_hub::try_join(client& c) {
+  if (kept_.empty() || compare_ids(kept_.front().id, c.last) > 0)
+    return false;
+  auto after = std::upper_bound(
+    kept_.begin(), kept_.end(), c.last,
+    [](const std::string& id, const event& ev) { return compare_ids(id, ev.id) < 0; });
+  for (; after != kept_.end(); ++after)
+    send(c, *after);
+  c.live = true;
+  if (c.feed) {
+    caf::anon_send_exit(c.feed, caf::exit_reason::user_shutdown);
+    c.feed = nullptr;
+  }
+  return true;
+}
+
+void gateway_hub::on_event(event ev) {
+  kept_.push_back(ev);
+  while (kept_.size() > std::max<uint64_t>(1, ctx_.cfg.replay))
+    kept_.pop_front();
+  for (auto& c : clients_) {
+    if (c->live)
+      send(*c, ev);
+    else if (!c->last.empty())
+      try_join(*c);
+  }
+}
+
+void gateway_hub::on_gap(const std::string& first_available) {
+  // The feed itself fell behind a trim (its resubscription came too late):
+  // the kept events are no longer contiguous with what follows.
+  kept_.clear();
+  for (auto& c : clients_)
+    if (c->live
+        && c->out->send(
+          std::make_shared<const std::string>(sse_gap_event(c->last, first_available))))
+      ++ctx_.counters.gaps;
+}
+
+void gateway_hub::on_private_event(client& c, const event& ev) {
+  if (c.live || !c.feed)
+    return; // joined the live clients; this one came the other way too
+  send(c, ev);
+  ++c.owed;
+  if (!try_join(c))
+    grant_credit(c);
+}
+
+void gateway_hub::on_private_gap(client& c, const std::string& first_available) {
+  if (c.live)
+    return;
+  ++ctx_.counters.gaps;
+  c.out->send(std::make_shared<const std::string>(sse_gap_event(c.last, first_available)));
+}
+
+void gateway_hub::grant_credit(client& c) {
+  // Half the bound left: the socket keeps up; more entries may come.
+  if (!c.feed || c.owed == 0 || c.out->queued_bytes() > ctx_.cfg.client_buffer / 2)
+    return;
+  caf::anon_send(c.feed, credit_atom::value, c.owed);
+  c.owed = 0;
+}
+
+void gateway_hub::heartbeat(const std::shared_ptr<const std::string>& beat) {
+  for (auto& c : clients_)
+    if (!c->out->closed() && !c->out->send(beat))
+      ++ctx_.counters.dropped;
+}
+
+void gateway_hub::remove(const client* c) {
+  auto at = std::find_if(clients_.begin(), clients_.end(),
+                         [c](const std::shared_ptr<client>& x) { return x.get() == c; });
+  if (at == clients_.end())
+    return;
+  if ((*at)->feed)
+    caf::anon_send_exit((*at)->feed, caf::exit_reason::user_shutdown);
+  clients_.erase(at);
+  --ctx_.counters.clients;
+  if (clients_.empty())
+    idle_since_ns_ = steady_now_ns();
+}
+
+} // namespace rill
