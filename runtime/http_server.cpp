@@ -70,6 +70,8 @@ public:
   ~event_stream() override { --srv_.sessions; }
 
   void start(std::string header) {
+    beast::error_code ignored;
+    socket_.non_blocking(true, ignored);
     send(std::make_shared<const std::string>(std::move(header)));
     watch();
   }
@@ -77,7 +79,20 @@ public:
   bool send(std::shared_ptr<const std::string> bytes) override {
     if (closed_)
       return false;
-    if (!queue_.empty() && queued_ + bytes->size() > max_bytes_) {
+    if (queue_.empty()) {
+      // Nothing queued: straight to the socket (non-blocking). Most events
+      // end here - no write operation, no completion handler - and only
+      // what the socket did not take waits for an asynchronous write.
+      beast::error_code ec;
+      auto n = socket_.write_some(net::buffer(*bytes), ec);
+      if (ec && ec != net::error::would_block && ec != net::error::try_again) {
+        close();
+        return false;
+      }
+      if (n == bytes->size())
+        return true;
+      head_offset_ = n;
+    } else if (queued_ + bytes->size() > max_bytes_) {
       close();
       return false;
     }
@@ -116,7 +131,7 @@ private:
     in_write_ = std::min(queue_.size(), max_gather);
     buffers_.clear();
     for (size_t i = 0; i < in_write_; ++i)
-      buffers_.emplace_back(net::buffer(*queue_[i]));
+      buffers_.emplace_back(net::buffer(*queue_[i]) + (i == 0 ? head_offset_ : 0));
     net::async_write(socket_, buffers_, [self = shared_from_this()](beast::error_code ec, size_t) {
       self->writing_ = false;
       if (ec || self->closed_) {
@@ -127,6 +142,7 @@ private:
         self->queued_ -= self->queue_.front()->size();
         self->queue_.pop_front();
       }
+      self->head_offset_ = 0;
       if (!self->queue_.empty())
         self->write();
       if (self->on_written_)
@@ -150,6 +166,8 @@ private:
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::vector<net::const_buffer> buffers_;
   size_t in_write_ = 0;
+  /// Bytes of the first queued item the socket already took.
+  size_t head_offset_ = 0;
   size_t queued_ = 0;
   bool writing_ = false;
   bool closed_ = false;

@@ -108,5 +108,6 @@ int scale_case(cli_config& cfg);
 int responsiveness_case(cli_config& cfg);
 int nodes_case(cli_config& cfg);
 int scrape_case(cli_config& cfg);
+int gateway_case(cli_config& cfg);
 
 } // namespace rill::bench

@@ -4,6 +4,7 @@
 // entry. Reports the reader node's msgs/s for each and the ratio.
 
 #include "bench.hpp"
+#include "child_process.hpp"
 #include "commands.hpp"
 #include "json_line.hpp"
 #include <rill/actors/error.hpp>
@@ -29,92 +30,6 @@ namespace rill::bench {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-std::string self_exe() {
-  char buf[4096];
-  auto n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0)
-    throw std::runtime_error("cannot find this binary (/proc/self/exe)");
-  return std::string(buf, static_cast<size_t>(n));
-}
-
-/// A child process of this binary, stdout to a file, stderr to another; killed
-/// with its parent (PR_SET_PDEATHSIG) and on destruction.
-class child {
-public:
-  child(std::vector<std::string> args, const std::string& out, const std::string& err) {
-    // Everything the child needs is ready before fork: it only dups and execs.
-    auto exe = self_exe();
-    std::vector<char*> argv{exe.data()};
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    auto parent = ::getpid();
-    pid_ = o < 0 || e < 0 ? -1 : ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent)
-        ::_exit(1);
-      ::dup2(o, 1);
-      ::dup2(e, 2);
-      ::execv(exe.c_str(), argv.data());
-      ::_exit(127);
-    }
-    ::close(o);
-    ::close(e);
-    if (pid_ < 0)
-      throw std::runtime_error("cannot start a node process (" + out + ")");
-  }
-  child(const child&) = delete;
-  child& operator=(const child&) = delete;
-  ~child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  /// Waits up to `limit` for the exit; returns the exit code (-1: still running
-  /// or killed by a signal).
-  int wait(std::chrono::milliseconds limit) {
-    auto until = clock_type::now() + limit;
-    for (;;) {
-      int status = 0;
-      rusage ru{};
-      if (::wait4(pid_, &status, WNOHANG, &ru) == pid_) {
-        pid_ = -1;
-        cpu_s_ = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec
-                 + ru.ru_stime.tv_usec / 1e6;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      if (clock_type::now() >= until)
-        return -1;
-      std::this_thread::sleep_for(std::chrono::milliseconds{5});
-    }
-  }
-
-  /// User + system CPU of the process, once it exited.
-  double cpu_s() const noexcept { return cpu_s_; }
-
-  /// SIGTERM (a graceful stop), then waits up to `limit`.
-  int stop(std::chrono::milliseconds limit) {
-    ::kill(pid_, SIGTERM);
-    return wait(limit);
-  }
-
-private:
-  pid_t pid_ = -1;
-  double cpu_s_ = 0;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in{path};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 /// Whether something listens on 127.0.0.1:`port` (from /proc/net/tcp, so no
 /// probe connection reaches the node).

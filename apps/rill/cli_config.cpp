@@ -14,6 +14,7 @@ cli_config::cli_config() {
     .add(rounds, "rounds", "bench: rounds per case")
     .add(seconds, "seconds", "bench latency: how long to produce")
     .add(streams, "streams", "bench scale/responsiveness: number of streams")
+    .add(clients, "clients", "bench gateway: event-stream clients, spread over --streams")
     .add(ids, "ids", "dead-letters replay/purge: these dead-letter IDs (comma-separated)")
     .add(all, "all", "dead-letters replay/purge: every dead letter")
     .add(json, "json", "status: one line of JSON instead of the table")

@@ -38,6 +38,8 @@ public:
   uint64_t rounds = 3;
   uint64_t seconds = 10;
   uint64_t streams = 1;
+  /// `rill bench gateway`: event-stream clients (spread over --streams).
+  uint64_t clients = 1000;
   /// `rill dead-letters replay|purge`: `--ids ID,ID,...` or `--all`.
   std::string ids;
   bool all = false;

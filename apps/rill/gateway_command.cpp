@@ -1,32 +1,10 @@
 #include "commands.hpp"
+#include "open_files.hpp"
 #include <rill/runtime/runtime.hpp>
 
 #include <spdlog/spdlog.h>
 
-#include <sys/resource.h>
-
 namespace rill::cli {
-
-namespace {
-
-/// Each client holds a socket: take the hard limit of open files (as root,
-/// raise it too) so gateway.max-clients is not cut short by the default 1,024.
-uint64_t raise_open_files(uint64_t wanted) {
-  rlimit lim{};
-  if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
-    return 0;
-  if (lim.rlim_max != RLIM_INFINITY && lim.rlim_max < wanted) {
-    rlimit more{wanted, wanted};
-    if (setrlimit(RLIMIT_NOFILE, &more) == 0)
-      lim = more;
-  }
-  lim.rlim_cur = lim.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &lim);
-  getrlimit(RLIMIT_NOFILE, &lim);
-  return lim.rlim_cur;
-}
-
-} // namespace
 
 int gateway_command(cli_config& cfg) {
   if (cfg.http.listen.empty())

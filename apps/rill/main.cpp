@@ -94,6 +94,8 @@ struct command_line {
         which);
     add(bench, "nodes", "1 vs 2 worker nodes, --work-us W per entry", which);
     add(bench, "scrape", "/metrics and /readyz answer time and size with --streams S", which);
+    add(bench, "gateway", "--clients N SSE clients of a gateway process, --rate R per stream",
+        which);
     add(&app, "status", "streams, groups, lag, pending and consumers, from Redis alone", command);
     auto* dead = app.add_subcommand("dead-letters", "the dead letters of --stream");
     dead->require_subcommand(1);
@@ -121,7 +123,7 @@ int main(int argc, char** argv) {
     std::string first = argc > 1 ? argv[1] : "";
     if (first == "bench")
       return rill::cli::config_error(first, "which case? consume, latency, scale, "
-                                            "responsiveness, nodes, scrape");
+                                            "responsiveness, nodes, scrape, gateway");
     if (first == "dead-letters")
       return rill::cli::config_error(first, "which action? list, replay or purge");
     if (argc < 2) {
