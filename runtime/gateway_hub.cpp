@@ -142,10 +142,10 @@ void gateway_hub::catch_up_from_redis(const std::shared_ptr<client>& c) {
   c->feed = spawn_tail_subscriber(ctx_.sys, tailer_, c->last, std::move(cb), catch_up_window);
 }
 
-void gateway_hub::send(client& c, const event& ev) {
+void gateway_hub::send(client& c, const event& ev, bool now) {
   if (c.out->closed() || (!c.last.empty() && compare_ids(ev.id, c.last) <= 0))
     return; // seen already (it came both ways)
-  if (!c.out->send(ev.text)) {
+  if (!(now ? c.out->send(ev.text) : c.out->queue(ev.text))) {
     ++ctx_.counters.dropped; // past its buffer: closed; it resumes from c.last
     return;
   }
@@ -175,10 +175,27 @@ void gateway_hub::on_event(event ev) {
     kept_.pop_front();
   for (auto& c : clients_) {
     if (c->live)
-      send(*c, ev);
+      send(*c, ev, false);
     else if (!c->last.empty())
       try_join(*c);
   }
+  // One write per client for this event and any that come before the flush
+  // runs: when writing to every client takes longer than the gap between
+  // entries, the entries that came meanwhile leave together.
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    std::weak_ptr<gateway_hub> self = shared_from_this();
+    ctx_.poster->post([self] {
+      if (auto h = self.lock())
+        h->flush_all();
+    });
+  }
+}
+
+void gateway_hub::flush_all() {
+  flush_posted_ = false;
+  for (auto& c : clients_)
+    c->out->flush();
 }
 
 void gateway_hub::on_gap(const std::string& first_available) {

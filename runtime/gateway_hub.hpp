@@ -100,7 +100,9 @@ private:
   /// Moves `c` to the live clients if the kept events reach back to its
   /// last ID (sending it those after it).
   bool try_join(client& c);
-  void send(client& c, const event& ev);
+  /// Sends (or with `now` false, queues: `flush_all` writes) `ev` to `c`.
+  void send(client& c, const event& ev, bool now = true);
+  void flush_all();
   void grant_credit(client& c);
   void remove(const client* c);
 
@@ -111,6 +113,7 @@ private:
   std::deque<event> kept_;
   std::vector<std::shared_ptr<client>> clients_;
   int64_t idle_since_ns_ = 0;
+  bool flush_posted_ = false;
 };
 
 } // namespace rill

@@ -77,30 +77,40 @@ public:
   }
 
   bool send(std::shared_ptr<const std::string> bytes) override {
+    if (!queue(std::move(bytes)))
+      return false;
+    flush();
+    return !closed_;
+  }
+
+  bool queue(std::shared_ptr<const std::string> bytes) override {
     if (closed_)
       return false;
-    if (queue_.empty()) {
-      // Nothing queued: straight to the socket (non-blocking). Most events
-      // end here - no write operation, no completion handler - and only
-      // what the socket did not take waits for an asynchronous write.
-      beast::error_code ec;
-      auto n = socket_.write_some(net::buffer(*bytes), ec);
-      if (ec && ec != net::error::would_block && ec != net::error::try_again) {
-        close();
-        return false;
-      }
-      if (n == bytes->size())
-        return true;
-      head_offset_ = n;
-    } else if (queued_ + bytes->size() > max_bytes_) {
+    if (!queue_.empty() && queued_ + bytes->size() > max_bytes_) {
       close();
       return false;
     }
     queued_ += bytes->size();
     queue_.push_back(std::move(bytes));
-    if (!writing_)
-      write();
     return true;
+  }
+
+  void flush() override {
+    if (closed_ || writing_ || queue_.empty())
+      return;
+    // Straight to the socket (non-blocking): most writes end here - no write
+    // operation, no completion handler - and only what the socket did not
+    // take waits for an asynchronous write.
+    gather();
+    beast::error_code ec;
+    auto n = socket_.write_some(buffers_, ec);
+    if (ec && ec != net::error::would_block && ec != net::error::try_again) {
+      close();
+      return;
+    }
+    consume(n);
+    if (!queue_.empty())
+      write();
   }
 
   void close() override {
@@ -126,28 +136,45 @@ public:
 private:
   static constexpr size_t max_gather = 64;
 
-  void write() {
-    writing_ = true;
-    in_write_ = std::min(queue_.size(), max_gather);
+  /// The queued items (at most max_gather) as one buffer sequence.
+  void gather() {
+    auto n = std::min(queue_.size(), max_gather);
     buffers_.clear();
-    for (size_t i = 0; i < in_write_; ++i)
+    for (size_t i = 0; i < n; ++i)
       buffers_.emplace_back(net::buffer(*queue_[i]) + (i == 0 ? head_offset_ : 0));
-    net::async_write(socket_, buffers_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->writing_ = false;
-      if (ec || self->closed_) {
-        self->close();
+  }
+
+  /// Drops the first `n` bytes of the queue (the socket took them).
+  void consume(size_t n) {
+    while (!queue_.empty() && n > 0) {
+      auto left = queue_.front()->size() - head_offset_;
+      if (n < left) {
+        head_offset_ += n;
         return;
       }
-      for (size_t i = 0; i < self->in_write_; ++i) {
-        self->queued_ -= self->queue_.front()->size();
-        self->queue_.pop_front();
-      }
-      self->head_offset_ = 0;
-      if (!self->queue_.empty())
-        self->write();
-      if (self->on_written_)
-        self->on_written_();
-    });
+      n -= left;
+      queued_ -= queue_.front()->size();
+      queue_.pop_front();
+      head_offset_ = 0;
+    }
+  }
+
+  void write() {
+    writing_ = true;
+    gather();
+    net::async_write(socket_, buffers_,
+                     [self = shared_from_this()](beast::error_code ec, size_t n) {
+                       self->writing_ = false;
+                       if (ec || self->closed_) {
+                         self->close();
+                         return;
+                       }
+                       self->consume(n);
+                       if (!self->queue_.empty())
+                         self->write();
+                       if (self->on_written_)
+                         self->on_written_();
+                     });
   }
 
   void watch() {
@@ -165,7 +192,6 @@ private:
   http_server::impl& srv_;
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::vector<net::const_buffer> buffers_;
-  size_t in_write_ = 0;
   /// Bytes of the first queued item the socket already took.
   size_t head_offset_ = 0;
   size_t queued_ = 0;

@@ -23,6 +23,15 @@ public:
   /// of any size, so an entry bigger than the bound still gets through.
   virtual bool send(std::shared_ptr<const std::string> bytes) = 0;
 
+  /// Like `send`, but only queues: the bytes go out at the next `flush` (or
+  /// `send`). A writer with many clients queues one event to all of them,
+  /// then flushes once, so events that came while it was busy leave in one
+  /// write per client.
+  virtual bool queue(std::shared_ptr<const std::string> bytes) = 0;
+
+  /// Writes what is queued.
+  virtual void flush() = 0;
+
   /// Closes the connection (what is queued is dropped).
   virtual void close() = 0;
 
