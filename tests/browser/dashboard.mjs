@@ -1,18 +1,10 @@
 // Opens rill's dashboard in the system Chromium (headless) and checks, through
 // the DOM, that its charts receive data while a consume runs; saves a
 // screenshot. Usage: node dashboard.mjs URL SCREENSHOT.png
-import puppeteer from "puppeteer-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [url, screenshot] = process.argv.slice(2);
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  // As root Chromium needs --no-sandbox; the machine has no network, so
-  // everything that would phone home is off.
-  args: ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-         "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 let failed = null;
 try {
   const page = await browser.newPage();

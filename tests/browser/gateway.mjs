@@ -5,7 +5,7 @@
 // the DOM once the list holds N items (or after 90 s).
 // Usage: node gateway.mjs PAGE_PORT EVENTS_URL N SCREENSHOT.png
 import http from "node:http";
-import puppeteer from "puppeteer-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [pagePort, eventsUrl, n, screenshot] = process.argv.slice(2);
 // The page comes from another origin than the events: CORS is exercised too.
@@ -28,13 +28,7 @@ const server = http.createServer((req, res) => {
 });
 await new Promise((ok) => server.listen(Number(pagePort), "127.0.0.1", ok));
 
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-         "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 let failed = null;
 try {
   const page = await browser.newPage();

@@ -9,7 +9,7 @@ install_puppeteer() {
   shift
   npm_dir=$build/browser
   mkdir -p "$npm_dir"
-  cp "$here/package.json" "$here/package-lock.json" "$@" "$npm_dir/"
+  cp "$here/package.json" "$here/package-lock.json" "$here/chromium.mjs" "$@" "$npm_dir/"
   if ! cmp -s "$here/package-lock.json" "$npm_dir/node_modules/.package-lock.json.rill" 2>/dev/null; then
     (cd "$npm_dir" && npm ci --no-audit --no-fund --silent) || { echo "npm ci failed"; exit 1; }
     cp "$here/package-lock.json" "$npm_dir/node_modules/.package-lock.json.rill"
