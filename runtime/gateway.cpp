@@ -13,6 +13,7 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <future>
 
 namespace rill {
@@ -41,6 +42,7 @@ gateway::gateway(runtime& rt) : rt_(rt), cfg_(rt.cfg().gateway) {}
 void gateway::attach(http_server& server) {
   server_ = &server;
   poster_->attach(&server);
+  attached_.store(true, std::memory_order_release);
 }
 
 void gateway::stop() {
@@ -85,6 +87,8 @@ std::optional<http_response> gateway::handle(const http_request& req) {
   }
   if (req.method != "GET")
     return refuse(405, "only GET", {{"Allow", "GET"}});
+  if (!attached_.load(std::memory_order_acquire))
+    return refuse(503, "starting", {{"Retry-After", "1"}});
   auto end
     = req.path.size() >= path_prefix.size() + path_suffix.size()
           && req.path.compare(req.path.size() - path_suffix.size(), path_suffix.size(), path_suffix)
@@ -143,8 +147,14 @@ std::optional<http_response> gateway::handle(const http_request& req) {
 std::shared_ptr<gateway_hub> gateway::hub_for(const std::string& stream) {
   if (auto at = hubs_.find(stream); at != hubs_.end())
     return at->second;
-  if (hubs_.size() >= cfg_.max_streams)
-    return nullptr;
+  if (hubs_.size() >= cfg_.max_streams) {
+    // Full: a stream that lingers without clients makes room.
+    auto idle = std::find_if(hubs_.begin(), hubs_.end(),
+                             [](const auto& kv) { return kv.second->clients() == 0; });
+    if (idle == hubs_.end())
+      return nullptr;
+    hubs_.erase(idle);
+  }
   tailer_options opts;
   opts.stream = stream;
   auto redis = rt_.cfg().redis;

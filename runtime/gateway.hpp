@@ -8,6 +8,7 @@
 
 #include <prometheus/metric_family.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -60,6 +61,10 @@ private:
   const gateway_settings& cfg_;
   std::shared_ptr<server_poster> poster_ = std::make_shared<server_poster>();
   http_server* server_ = nullptr;
+  /// Set once `attach` is done: a request the server takes before that (it
+  /// serves from the moment it listens) gets 503, since the feed could not
+  /// reach it yet.
+  std::atomic<bool> attached_{false};
   gateway_counters counters_;
   std::map<std::string, std::shared_ptr<gateway_hub>> hubs_;
   int64_t last_beat_ns_ = 0;

@@ -36,7 +36,7 @@ check "a bad gateway option: exit 2" bash -c \
 
 printf 's3cret\n' >"$dir/token"
 "$rill" gateway --redis "$addr" --http.listen 0 --http.token-file "$dir/token" \
-  --gateway.max-clients 6 --gateway.max-streams 4 --gateway.linger 60s --gateway.streams 'pub:*' \
+  --gateway.max-clients 8 --gateway.max-streams 4 --gateway.linger 60s --gateway.streams 'pub:*' \
   --gateway.client-buffer 262144 --gateway.heartbeat 1s >"$dir/out" 2>"$dir/log" &
 gw=$!
 children+=($gw)
@@ -96,13 +96,18 @@ sse "$base/streams/pub:c/events" 25 /dev/null "${auth[@]}" &
 check "four clients" wait_until 10 metric_is "$hport" rill_gateway_clients 4
 check "4 streams followed (pub:a, pub:g linger): 1 shared + 4 tailer connections" \
   wait_until 5 connections_are 5
-sse "$base/streams/pub:d/events" 2 "$dir/d" "${auth[@]}"
-check "a 4th stream: 503 (gateway.max-streams)" \
-  test "$(status_code "$base/streams/pub:d/events" -m 2 "${auth[@]}")" = 503
+check "a 5th stream takes the place of one without clients" \
+  test "$(status_code "$base/streams/pub:d/events" -m 1 "${auth[@]}")" = 200
+check "still 1 shared + 4 tailer connections" wait_until 5 connections_are 5
+sse "$base/streams/pub:d/events" 40 /dev/null "${auth[@]}" &
+sse "$base/streams/pub:e/events" 40 /dev/null "${auth[@]}" &
+check "six clients on 4 streams" wait_until 10 metric_is "$hport" rill_gateway_clients 6
+check "a 5th stream while all 4 have clients: 503 (gateway.max-streams)" \
+  test "$(status_code "$base/streams/pub:f/events" -m 2 "${auth[@]}")" = 503
 sse "$base/streams/pub:b/events" 40 /dev/null "${auth[@]}" &
 sse "$base/streams/pub:b/events" 40 /dev/null "${auth[@]}" &
-check "six clients" wait_until 10 metric_is "$hport" rill_gateway_clients 6
-check "a 7th client: 503 (gateway.max-clients)" \
+check "eight clients" wait_until 10 metric_is "$hport" rill_gateway_clients 8
+check "a 9th client: 503 (gateway.max-clients)" \
   test "$(status_code "$base/streams/pub:b/events" -m 2 "${auth[@]}")" = 503
 # 20,000 entries of 1 KiB at 2,000/s (20 MB) on pub:b: the silent client
 # fills its socket and its 256 KiB buffer and is dropped; the others get
