@@ -1,8 +1,6 @@
 #include <rill/runtime/gateway.hpp>
 
 #include <rill/actors/clock.hpp>
-#include <rill/actors/redis_connection.hpp>
-#include <rill/actors/tailer.hpp>
 #include <rill/runtime/http_credentials.hpp>
 #include <rill/runtime/readiness.hpp>
 #include <rill/runtime/runtime.hpp>
@@ -155,19 +153,8 @@ std::shared_ptr<gateway_hub> gateway::hub_for(const std::string& stream) {
       return nullptr;
     hubs_.erase(idle);
   }
-  tailer_options opts;
-  opts.stream = stream;
-  auto redis = rt_.cfg().redis;
-  opts.request_timeout = redis.request_timeout + redis.connect_timeout;
-  if (!redis.client_name.empty())
-    redis.client_name += "-tail";
   auto& sys = rt_.system();
-  auto tailer = spawn_tailer(
-    sys, opts,
-    [&sys, redis](caf::actor listener) {
-      return spawn_redis_connection(sys, redis, std::move(listener));
-    },
-    rt_.shared_connection());
+  auto tailer = rt_.spawn_stream_tailer(stream, {}, "-tail");
   auto hub = std::make_shared<gateway_hub>(gateway_hub::context{sys, cfg_, poster_, counters_},
                                            stream, std::move(tailer));
   hub->start();

@@ -60,26 +60,34 @@ gateway_hub::~gateway_hub() {
   caf::anon_send_exit(tailer_, caf::exit_reason::user_shutdown);
 }
 
-void gateway_hub::start() {
+tail_callbacks gateway_hub::posting(std::function<void(gateway_hub&, const event&)> on_event,
+                                    std::function<void(gateway_hub&, const std::string&)> on_gap) {
   std::weak_ptr<gateway_hub> self = shared_from_this();
   auto poster = ctx_.poster;
-  const auto& field = ctx_.cfg.event_field;
   tail_callbacks cb;
-  // The event text is made here, on a scheduler thread, once per entry.
-  cb.on_entry = [self, poster, field](const stream_entry& e) {
+  // The event text is made here, on the subscriber's scheduler thread.
+  cb.on_entry = [self, poster, field = ctx_.cfg.event_field, on_event](const stream_entry& e) {
     poster->post(
-      [self, ev = event{e.id, std::make_shared<const std::string>(sse_event(e, field))}] {
+      [self, on_event, ev = event{e.id, std::make_shared<const std::string>(sse_event(e, field))}] {
         if (auto h = self.lock())
-          h->on_event(ev);
+          on_event(*h, ev);
       });
   };
-  cb.on_gap = [self, poster](const std::string& first) {
-    poster->post([self, first] {
+  cb.on_gap = [self, poster, on_gap](const std::string& first) {
+    poster->post([self, on_gap, first] {
       if (auto h = self.lock())
-        h->on_gap(first);
+        on_gap(*h, first);
     });
   };
-  feed_ = spawn_tail_subscriber(ctx_.sys, tailer_, {}, std::move(cb));
+  return cb;
+}
+
+void gateway_hub::start() {
+  // One feed for all live clients: each entry's text is made once.
+  feed_ = spawn_tail_subscriber(
+    ctx_.sys, tailer_, {},
+    posting([](gateway_hub& h, const event& ev) { h.on_event(ev); },
+            [](gateway_hub& h, const std::string& first) { h.on_gap(first); }));
 }
 
 void gateway_hub::attach(std::shared_ptr<http_stream> out, std::string from) {
@@ -116,29 +124,17 @@ void gateway_hub::attach(std::shared_ptr<http_stream> out, std::string from) {
 }
 
 void gateway_hub::catch_up_from_redis(const std::shared_ptr<client>& c) {
-  std::weak_ptr<gateway_hub> self = shared_from_this();
   std::weak_ptr<client> wc = c;
-  auto poster = ctx_.poster;
-  const auto& field = ctx_.cfg.event_field;
-  tail_callbacks cb;
-  cb.caller_grants_credit = true; // as the socket drains (grant_credit)
-  cb.on_entry = [self, wc, poster, field](const stream_entry& e) {
-    poster->post(
-      [self, wc, ev = event{e.id, std::make_shared<const std::string>(sse_event(e, field))}] {
-        auto h = self.lock();
-        auto cl = wc.lock();
-        if (h && cl)
-          h->on_private_event(*cl, ev);
-      });
-  };
-  cb.on_gap = [self, wc, poster](const std::string& first) {
-    poster->post([self, wc, first] {
-      auto h = self.lock();
-      auto cl = wc.lock();
-      if (h && cl)
-        h->on_private_gap(*cl, first);
+  auto cb = posting(
+    [wc](gateway_hub& h, const event& ev) {
+      if (auto cl = wc.lock())
+        h.on_private_event(*cl, ev);
+    },
+    [wc](gateway_hub& h, const std::string& first) {
+      if (auto cl = wc.lock())
+        h.on_private_gap(*cl, first);
     });
-  };
+  cb.caller_grants_credit = true; // as the socket drains (grant_credit)
   c->feed = spawn_tail_subscriber(ctx_.sys, tailer_, c->last, std::move(cb), catch_up_window);
 }
 

@@ -2,6 +2,7 @@
 
 // Internal to the runtime (not installed): one stream of the gateway.
 
+#include <rill/actors/tail_subscriber.hpp>
 #include <rill/runtime/http_stream.hpp>
 #include <rill/runtime/settings.hpp>
 
@@ -92,6 +93,11 @@ private:
   };
   struct client;
 
+  /// Subscriber callbacks that make each entry's event text on the
+  /// subscriber's thread and hand it (and gaps) to this hub on the server's
+  /// thread, while the hub lives.
+  tail_callbacks posting(std::function<void(gateway_hub&, const event&)> on_event,
+                         std::function<void(gateway_hub&, const std::string&)> on_gap);
   void on_event(event ev);
   void on_gap(const std::string& first_available);
   void on_private_event(client& c, const event& ev);

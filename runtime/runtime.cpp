@@ -70,22 +70,28 @@ runtime::~runtime() {
   caf::anon_send_exit(shared_conn_, caf::exit_reason::user_shutdown);
 }
 
+caf::actor runtime::spawn_stream_tailer(const std::string& stream, std::string from,
+                                        const std::string& name_suffix) {
+  tailer_options opts;
+  opts.stream = stream;
+  opts.from = std::move(from);
+  opts.request_timeout = reply_deadline(settings_.redis);
+  auto redis = settings_.redis;
+  if (!redis.client_name.empty())
+    redis.client_name += name_suffix;
+  auto& sys = system_;
+  return spawn_tailer(
+    sys, opts,
+    [&sys, redis](caf::actor listener) {
+      return spawn_redis_connection(sys, redis, std::move(listener));
+    },
+    shared_conn_);
+}
+
 rill::tail& runtime::tail(const std::string& stream, std::string from) {
   auto& slot = tails_[stream];
-  if (!slot) {
-    tailer_options opts;
-    opts.stream = stream;
-    opts.from = std::move(from);
-    opts.request_timeout = reply_deadline(settings_.redis);
-    auto redis = settings_.redis;
-    auto tailer = spawn_tailer(
-      system_, opts,
-      [this, redis](caf::actor listener) {
-        return spawn_redis_connection(system_, redis, std::move(listener));
-      },
-      shared_conn_);
-    slot = std::make_unique<rill::tail>(system_, std::move(tailer));
-  }
+  if (!slot)
+    slot = std::make_unique<rill::tail>(system_, spawn_stream_tailer(stream, std::move(from)));
   return *slot;
 }
 

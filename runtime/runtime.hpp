@@ -65,6 +65,13 @@ public:
   /// call from one thread, like add_consumer.
   rill::tail& tail(const std::string& stream, std::string from = {});
 
+  /// Spawns a tailer of `stream` (actors/tailer.hpp) with a connection of its
+  /// own, named `redis.client-name` + `name_suffix`; the caller ends it (an
+  /// exit message). What `tail` and the gateway follow streams with; safe
+  /// from any thread.
+  caf::actor spawn_stream_tailer(const std::string& stream, std::string from = {},
+                                 const std::string& name_suffix = {});
+
   /// Spawns the readers, worker pools and group probes of all consumers, and
   /// starts the HTTP server if `http.listen` is set (throws
   /// `std::invalid_argument` with one line if it cannot listen).

@@ -1,26 +1,19 @@
 #include "sse_clients.hpp"
+#include "bench.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstring>
 
 namespace rill::cli {
 
 namespace {
-
-int64_t epoch_us_now() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 struct client {
   int fd = -1;
@@ -71,8 +64,7 @@ void take_lines(client& c, const char* data, size_t n, sse_client_stats& stats, 
 } // namespace
 
 void run_sse_clients(const sse_client_plan& plan, sse_client_stats& stats) {
-  rusage before{};
-  getrusage(RUSAGE_THREAD, &before);
+  auto cpu0 = bench::usage::this_thread();
   int ep = epoll_create1(0);
   std::vector<client> clients(plan.targets.size());
   stats.per_client.assign(clients.size(), 0);
@@ -102,7 +94,7 @@ void run_sse_clients(const sse_client_plan& plan, sse_client_stats& stats) {
   std::vector<char> buf(1 << 16);
   while (!stats.stop.load(std::memory_order_relaxed)) {
     int n = epoll_wait(ep, ready.data(), static_cast<int>(ready.size()), 100);
-    auto now_us = epoch_us_now();
+    auto now_us = bench::epoch_us();
     for (int k = 0; k < n; ++k) {
       auto i = ready[k].data.u64;
       auto& c = clients[i];
@@ -140,13 +132,7 @@ void run_sse_clients(const sse_client_plan& plan, sse_client_stats& stats) {
     if (c.fd >= 0)
       close(c.fd);
   close(ep);
-  rusage after{};
-  getrusage(RUSAGE_THREAD, &after);
-  auto secs = [](const timeval& t) {
-    return t.tv_sec + t.tv_usec / 1e6;
-  };
-  stats.cpu_s
-    = secs(after.ru_utime) - secs(before.ru_utime) + secs(after.ru_stime) - secs(before.ru_stime);
+  stats.cpu_s = (bench::usage::this_thread() - cpu0).cpu_s();
 }
 
 } // namespace rill::cli
