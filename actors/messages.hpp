@@ -140,6 +140,11 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
+/// cluster connection -> the one keeping the slot map (the shared one):
+/// `refresh_atom` -> the map's version once CLUSTER SLOTS was read again (or
+/// could not be). Self: `(refresh_atom, bool)` a deferred refresh or sweep.
+using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
+
 // -- producer ----------------------------------------------------------------------
 
 /// -> producer: `(xadd_atom, stream, fields)` -> entry id, or

@@ -62,6 +62,10 @@ caf::error validate(const redis_options& x) {
     return bad("redis.connect-timeout and redis.request-timeout: must be > 0");
   if (!positive(x.reconnect_min) || x.reconnect_max < x.reconnect_min)
     return bad("redis.reconnect-min: must be > 0 and <= redis.reconnect-max");
+  if (x.cluster_refresh < 100ms)
+    return bad("redis.cluster-refresh: at least 100ms");
+  if (x.cluster && x.db != 0)
+    return bad("redis.db: Redis Cluster has only database 0");
   return caf::none;
 }
 

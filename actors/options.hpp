@@ -6,10 +6,22 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace rill {
 
 using namespace std::chrono_literals;
+
+/// One Redis server's address.
+struct redis_endpoint {
+  std::string host;
+  uint16_t port = 0;
+
+  friend bool operator==(const redis_endpoint& x, const redis_endpoint& y) {
+    return x.port == y.port && x.host == y.host;
+  }
+  friend bool operator!=(const redis_endpoint& x, const redis_endpoint& y) { return !(x == y); }
+};
 
 /// Where and how to reach Redis. Plain data; `validate` checks it once.
 struct redis_options {
@@ -32,6 +44,16 @@ struct redis_options {
   caf::timespan reconnect_max = 2s;
   /// Requests accepted while connecting, before fail-fast.
   size_t max_queued = 10000;
+
+  // -- Redis Cluster (docs/cluster.md) ------------------------------------------
+
+  /// Route by hash slot over the cluster's masters (the runtime sets it from
+  /// `redis.cluster`, or when the server says `cluster_enabled:1`).
+  bool cluster = false;
+  /// Further seed addresses besides host:port (`--redis h1:p1,h2:p2`).
+  std::vector<redis_endpoint> seeds;
+  /// How often the slot map is read again without a reason to.
+  caf::timespan cluster_refresh = 10s;
 };
 
 /// One consumer: a (stream, group) pair processed by `max_in_flight` workers.
@@ -123,6 +145,9 @@ struct producer_options {
 
 /// "host:port", or "[v6::address]:port" for IPv6 literals.
 std::string endpoint_text(const std::string& host, uint16_t port);
+inline std::string endpoint_text(const redis_endpoint& ep) {
+  return endpoint_text(ep.host, ep.port);
+}
 
 /// Returns "<hostname>-<pid>", the default consumer name.
 std::string default_consumer_name();

@@ -79,7 +79,10 @@ void on_holder(reader_ptr self, std::string holder) {
     wait();
     return;
   }
-  ask(self, st.shared_conn, st.opts.request_timeout, make_command({"CLIENT", "LIST", "ID", cid}))
+  // The holder's connection is on the stream's node (client IDs are per node).
+  auto list = make_command({"CLIENT", "LIST", "ID", cid});
+  list.route_key = st.opts.stream;
+  ask(self, st.shared_conn, st.opts.request_timeout, std::move(list))
     .then(
       [self, holder, wait](redis_reply& reply) {
         if (reply.is_error()) {

@@ -176,7 +176,8 @@ void unblock_reads(reader_ptr self) {
   auto& st = self->state;
   if (st.reads.outstanding() == 0 || !st.reads.live() || st.conn_client_id < 0)
     return;
-  ask(self, st.shared_conn, st.opts.request_timeout, client_unblock(st.conn_client_id))
+  ask(self, st.shared_conn, st.opts.request_timeout,
+      client_unblock(st.conn_client_id, st.opts.stream))
     .then([](redis_reply&) {}, [](caf::error&) {});
 }
 

@@ -26,7 +26,7 @@ config::config() {
   actor_system_config::load<caf::io::middleman>();    // name hidden by config::load
   actor_system_config::load<caf::openssl::manager>(); // TLS between nodes
   opt_group{custom_options_, "global"}
-    .add(redis_address, "redis", "Redis address as HOST:PORT")
+    .add(redis_address, "redis", "Redis address as HOST:PORT (a cluster: HOST:PORT,HOST:PORT...)")
     .add(consumer.stream, "stream", "stream key")
     .add(consumer.group, "group", "consumer group")
     .add(consumer.consumer, "consumer", "consumer name (default: <host>-<pid>)")
@@ -48,7 +48,9 @@ config::config() {
     .add(redis.request_timeout, "request-timeout", "deadline for each reply")
     .add(redis.reconnect_min, "reconnect-min", "first reconnect delay")
     .add(redis.reconnect_max, "reconnect-max", "longest reconnect delay")
-    .add(redis.max_queued, "max-queued", "requests queued while connecting");
+    .add(redis.max_queued, "max-queued", "requests queued while connecting")
+    .add(redis_cluster, "cluster", "Redis Cluster: auto (ask the server), true or false")
+    .add(redis.cluster_refresh, "cluster-refresh", "cluster: re-read the slot map this often");
   opt_group{custom_options_, "consumer"}
     .add(consumer.stream, "stream", "stream key")
     .add(consumer.group, "group", "consumer group")
@@ -305,8 +307,16 @@ caf::error config::load(std::vector<std::string> args) {
   if (auto err = reject_unknown_keys(custom_options_, content))
     return err;
   if (!redis_address.empty())
-    if (auto err = parse_address(redis_address, redis.host, redis.port))
+    if (auto err = parse_seeds(redis_address, redis))
       return err;
+  if (redis_cluster != "auto" && redis_cluster != "true" && redis_cluster != "false")
+    return make_error(sec::invalid_config,
+                      "redis.cluster: auto, true or false, got '" + redis_cluster + "'");
+  if (redis_cluster == "true")
+    redis.cluster = true;
+  if (!redis.seeds.empty() && redis_cluster == "false")
+    return make_error(sec::invalid_config,
+                      "--redis: several addresses are cluster seeds (redis.cluster=false)");
   if (spdlog::level::from_str(log_level) == spdlog::level::off && log_level != "off")
     return make_error(sec::invalid_config, "log.level: unknown level '" + log_level + "'");
   if (auto err = validate(redis))
@@ -366,41 +376,6 @@ caf::error validate(const metrics_settings& m) {
         return make_error(sec::invalid_config,
                           "metrics.*-buckets: bounds must be positive and ascending");
   }
-  return caf::none;
-}
-
-caf::error parse_listen(const std::string& listen, std::string& host, uint16_t& port) {
-  auto spec = listen.find(':') == std::string::npos ? "127.0.0.1:" + listen : listen;
-  // Port 0 binds a free port (the log line names it).
-  if (spec.size() > 2 && spec.compare(spec.size() - 2, 2, ":0") == 0
-      && spec.find_first_of("0123456789", spec.size() - 2) == spec.size() - 1) {
-    if (auto err = parse_address(spec.substr(0, spec.size() - 1) + "1", host, port); !err) {
-      port = 0;
-      return caf::none;
-    }
-  }
-  if (auto err = parse_address(spec, host, port))
-    return make_error(sec::invalid_config,
-                      "http.listen: expected HOST:PORT or PORT, got '" + listen + "'");
-  return caf::none;
-}
-
-caf::error parse_address(const std::string& address, std::string& host, uint16_t& port) {
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size())
-    return make_error(sec::invalid_config, "--redis: expected HOST:PORT, got '" + address + "'");
-  auto h = address.substr(0, colon);
-  if (h.size() > 2 && h.front() == '[' && h.back() == ']')
-    h = h.substr(1, h.size() - 2);
-  auto p = address.substr(colon + 1);
-  // Digits only: strtoul alone takes "+6520" and wraps "-1".
-  if (p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos)
-    return make_error(sec::invalid_config, "--redis: bad port '" + p + "'");
-  auto value = std::strtoul(p.c_str(), nullptr, 10);
-  if (value == 0 || value > 65535)
-    return make_error(sec::invalid_config, "--redis: bad port '" + p + "'");
-  host = std::move(h);
-  port = static_cast<uint16_t>(value);
   return caf::none;
 }
 

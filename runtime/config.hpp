@@ -50,4 +50,8 @@ caf::error parse_listen(const std::string& listen, std::string& host, uint16_t& 
 /// Splits "HOST:PORT" (IPv6 as "[::1]:6379").
 caf::error parse_address(const std::string& address, std::string& host, uint16_t& port);
 
+/// Parses `--redis`: one HOST:PORT, or a comma-separated list of cluster seeds
+/// (the first becomes redis.host/port, the rest redis.seeds).
+caf::error parse_seeds(const std::string& addresses, redis_options& redis);
+
 } // namespace rill

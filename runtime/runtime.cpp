@@ -5,10 +5,10 @@
 #include <rill/actors/messages.hpp>
 #include <rill/actors/producer.hpp>
 #include <rill/actors/reader.hpp>
-#include <rill/actors/redis_connection.hpp>
 #include <rill/actors/tailer.hpp>
 #include <rill/actors/worker.hpp>
 #include <rill/runtime/http_service.hpp>
+#include <rill/runtime/redis_topology.hpp>
 #include <rill/runtime/scheduler.hpp>
 #include <rill/runtime/system_config.hpp>
 
@@ -51,8 +51,8 @@ caf::timespan reply_deadline(const redis_options& r) {
 
 runtime::runtime(const config& cfg) :
   settings_(cfg), system_cfg_(prepared(cfg)), system_(*system_cfg_),
-  shared_conn_metrics_(std::make_shared<connection_metrics>()) {
-  shared_conn_ = spawn_redis_connection(system_, settings_.redis, {}, shared_conn_metrics_);
+  redis_(std::make_shared<redis_topology>(system_, settings_.redis, settings_.redis_cluster)),
+  shared_conn_metrics_(redis_->shared_metrics()), shared_conn_(redis_->shared()) {
   producer_ = spawn_producer(system_, settings_.producer, shared_conn_);
 }
 
@@ -76,14 +76,10 @@ caf::actor runtime::spawn_stream_tailer(const std::string& stream, std::string f
   opts.stream = stream;
   opts.from = std::move(from);
   opts.request_timeout = reply_deadline(settings_.redis);
-  auto redis = settings_.redis;
-  if (!redis.client_name.empty())
-    redis.client_name += name_suffix;
-  auto& sys = system_;
   return spawn_tailer(
-    sys, opts,
-    [&sys, redis](caf::actor listener) {
-      return spawn_redis_connection(sys, redis, std::move(listener));
+    system_, opts,
+    [topology = redis_, stream, name_suffix](caf::actor listener) {
+      return topology->spawn_own(stream, name_suffix, std::move(listener));
     },
     shared_conn_);
 }
@@ -101,6 +97,9 @@ consumer& runtime::add_consumer(consumer_options opts) {
   if (auto err = validate(opts))
     throw std::invalid_argument(describe(err));
   opts.request_timeout = reply_deadline(settings_.redis);
+  // In a cluster the dead-letter script needs both keys in one slot: a
+  // configured key elsewhere is refused here, not by a CROSSSLOT later.
+  opts.dead_letter_stream = redis_->dead_letter_stream(opts.stream, opts.dead_letter_stream);
   consumers_.emplace_back(new consumer(std::move(opts), settings_.metrics.buckets));
   return *consumers_.back();
 }
@@ -113,16 +112,13 @@ void runtime::start() {
     if (c->callbacks_->empty() && c->opts_.local_workers)
       spdlog::warn("consumer {}/{} has no callbacks: entries are acked unprocessed",
                    c->opts_.stream, c->opts_.group);
-    auto redis = settings_.redis;
-    if (!redis.client_name.empty())
-      redis.client_name += "-reader";
-    auto& sys = system_;
     // The reader's connection reports into the consumer's metrics (an
     // aliasing pointer: the metrics own it).
     std::shared_ptr<connection_metrics> conn_metrics{c->metrics_, &c->metrics_->connection};
-    auto make_connection = [&sys, redis, conn_metrics](caf::actor listener) {
-      return spawn_redis_connection(sys, redis, std::move(listener), conn_metrics);
-    };
+    auto make_connection
+      = [topology = redis_, stream = c->opts_.stream, conn_metrics](caf::actor listener) {
+          return topology->spawn_own(stream, "-reader", std::move(listener), conn_metrics);
+        };
     c->reader_ = spawn_reader(system_, c->opts_, make_connection, shared_conn_, c->metrics_);
     std::shared_ptr<const callback_list> callbacks = c->callbacks_;
     auto for_workers = caf::actor_cast<reader_actor>(c->reader_);
@@ -275,6 +271,11 @@ caf::expected<std::string> runtime::xadd(const std::string& stream,
     .receive([&](std::string& id) { result = std::move(id); },
              [&](caf::error& err) { result = std::move(err); });
   return result;
+}
+
+std::string runtime::dead_letter_stream(const std::string& stream,
+                                        const std::string& configured) const {
+  return redis_->dead_letter_stream(stream, configured);
 }
 
 caf::expected<redis_reply> runtime::command(redis_command cmd) {

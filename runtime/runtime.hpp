@@ -31,6 +31,7 @@ namespace rill {
 ///     rt.start();
 ///     return rt.run();                   // until done or SIGINT/SIGTERM
 class http_service;
+class redis_topology;
 
 class runtime {
 public:
@@ -138,6 +139,12 @@ public:
   /// what asynchronous callbacks get as `async_context::shared_conn`.
   const connection_actor& shared_connection() const noexcept { return shared_conn_; }
   const producer_actor& producer() const noexcept { return producer_; }
+  /// Redis Cluster mode (docs/cluster.md): commands are routed by slot.
+  bool cluster() const noexcept { return settings_.redis.cluster; }
+  /// The dead-letter stream of `stream`: `configured`, or "<stream>:dead"
+  /// ("{<stream>}:dead" in a cluster). Throws `std::invalid_argument` when a
+  /// cluster would put it in another slot than the stream.
+  std::string dead_letter_stream(const std::string& stream, const std::string& configured) const;
   const std::vector<std::unique_ptr<consumer>>& consumers() const noexcept { return consumers_; }
 
   /// The shared connection's state (up, connects, losses).
@@ -167,6 +174,9 @@ private:
   /// caller's, declared before the system so that it outlives it.
   std::unique_ptr<caf::actor_system_config> system_cfg_;
   caf::actor_system system_;
+  /// One server or a cluster (runtime/redis_topology.hpp): spawns every
+  /// connection; shared with the readers' and tailers' connection factories.
+  std::shared_ptr<redis_topology> redis_;
   std::shared_ptr<connection_metrics> shared_conn_metrics_;
   connection_actor shared_conn_;
   producer_actor producer_;

@@ -83,6 +83,9 @@ struct settings {
   http_settings http;
   gateway_settings gateway;
   metrics_settings metrics;
+  /// `redis.cluster`: "auto" (cluster mode if the server says
+  /// cluster_enabled:1, or with several seeds), "true" or "false".
+  std::string redis_cluster = "auto";
   /// spdlog level: trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
   /// The runtime blocks SIGINT and SIGTERM in every thread and `run` takes
@@ -93,7 +96,8 @@ struct settings {
 
   // -- short flags ------------------------------------------------------------------
 
-  /// `--redis HOST:PORT`, overrides redis.host and redis.port.
+  /// `--redis HOST:PORT[,HOST:PORT...]`, overrides redis.host and
+  /// redis.port; further addresses are cluster seeds (redis.seeds).
   std::string redis_address;
   /// `--count N`: entries to produce, or to consume before exiting (0: until
   /// SIGINT/SIGTERM).

@@ -12,6 +12,8 @@ children=()
 cleanup() {
   for pid in "${children[@]}"; do kill -9 "$pid" 2>/dev/null; done
   [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
+  # RILL_TEST_KEEP=DIR keeps the logs of a run there (for a failing test).
+  [ -n "${RILL_TEST_KEEP:-}" ] && rm -rf "$RILL_TEST_KEEP" && cp -r "$dir" "$RILL_TEST_KEEP"
   rm -rf "$dir"
 }
 trap cleanup EXIT

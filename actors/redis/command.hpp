@@ -16,6 +16,11 @@ struct redis_command {
   /// (the BLOCK of a blocking read). The connection adds it to the request
   /// deadline so a blocked read is not mistaken for a dead server.
   caf::timespan blocks_for{0};
+  /// In Redis Cluster: the key whose slot decides the node for a command
+  /// without one - `CLIENT UNBLOCK` and `CLIENT LIST ID` must reach the node
+  /// holding the reader's connection, which is the stream's (client IDs are
+  /// per node). Empty: the command's own first key (actors/redis/key_slot.hpp).
+  std::string route_key;
 
   /// Appends one argument.
   redis_command& arg(std::string value) {
@@ -37,7 +42,7 @@ std::string describe(const redis_command& cmd);
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, redis_command& x) {
-  return f(caf::meta::type_name("rill::redis_command"), x.argv, x.blocks_for);
+  return f(caf::meta::type_name("rill::redis_command"), x.argv, x.blocks_for, x.route_key);
 }
 
 } // namespace rill

@@ -1,6 +1,7 @@
 #include <rill/actors/redis/stream_commands.hpp>
 
 #include <rill/actors/error.hpp>
+#include <rill/actors/redis/key_slot.hpp>
 
 #include <chrono>
 
@@ -52,8 +53,10 @@ redis_command xack(const std::string& stream, const std::string& group,
   return cmd;
 }
 
-redis_command client_unblock(int64_t client_id) {
-  return make_command({"CLIENT", "UNBLOCK", std::to_string(client_id)});
+redis_command client_unblock(int64_t client_id, const std::string& stream) {
+  auto cmd = make_command({"CLIENT", "UNBLOCK", std::to_string(client_id)});
+  cmd.route_key = stream;
+  return cmd;
 }
 
 namespace {
@@ -112,7 +115,7 @@ return 0
 
 std::string name_lease_key(const std::string& stream, const std::string& group,
                            const std::string& consumer) {
-  return "rill:owner:{" + stream + "}:" + group + ":" + consumer;
+  return same_slot_key("rill:owner:", stream, ":" + group + ":" + consumer);
 }
 
 redis_command claim_name(const std::string& key, const std::string& token, int64_t client_id,

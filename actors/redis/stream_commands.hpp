@@ -46,8 +46,9 @@ redis_command xrevrange_last(const std::string& stream);
 redis_command xack(const std::string& stream, const std::string& group,
                    const std::vector<std::string>& ids);
 
-/// `CLIENT UNBLOCK client_id`: ends a blocked read early (nil reply).
-redis_command client_unblock(int64_t client_id);
+/// `CLIENT UNBLOCK client_id`: ends a blocked read of `stream` early (nil
+/// reply); in a cluster it goes to the stream's node, where that client is.
+redis_command client_unblock(int64_t client_id, const std::string& stream);
 
 // -- recovery -----------------------------------------------------------------------
 
@@ -124,8 +125,8 @@ redis_command dead_letter(const std::string& stream, const std::string& group,
                           const std::string& consumer, const std::string& reason);
 
 /// The key that leases a consumer name to one process:
-/// `rill:owner:{<stream>}:<group>:<consumer>` (the hash tag puts it in the
-/// stream's cluster slot).
+/// `rill:owner:{<stream>}:<group>:<consumer>`, in the stream's cluster slot
+/// (`same_slot_key`: a stream with its own hash tag is not wrapped again).
 std::string name_lease_key(const std::string& stream, const std::string& group,
                            const std::string& consumer);
 

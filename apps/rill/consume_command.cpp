@@ -73,8 +73,7 @@ int consume_command(cli_config& cfg) {
     return rc;
   if (m.dead_lettered > 0)
     spdlog::warn("{} entries were dead-lettered to {}", m.dead_lettered.load(),
-                 cfg.consumer.dead_letter_stream.empty() ? cfg.consumer.stream + ":dead"
-                                                         : cfg.consumer.dead_letter_stream);
+                 c.options().dead_letter_stream);
   return 0;
 }
 

@@ -204,9 +204,10 @@ int dead_letters_command(cli_config& cfg, const std::string& action) {
   if (action != "list" && action != "replay" && action != "purge")
     return config_error("dead-letters",
                         "which action? list, replay or purge (got '" + action + "')");
-  auto dead
-    = cfg.consumer.dead_letter_stream.empty() ? stream + ":dead" : cfg.consumer.dead_letter_stream;
   runtime rt{cfg};
+  // The same key a consumer of the stream writes to (in a cluster: in the
+  // stream's slot, or refused).
+  auto dead = rt.dead_letter_stream(stream, cfg.consumer.dead_letter_stream);
   if (action == "list")
     return list(rt, dead, cfg.count);
   if (action == "replay")

@@ -28,7 +28,8 @@ int status_command(cli_config& cfg, const std::vector<std::string>& streams) {
   };
   bool tty = isatty(STDOUT_FILENO) == 1;
   for (;;) {
-    auto report = collect_status(ask, streams, cfg.consumer.group, cfg.consumer.dead_letter_stream);
+    auto report = collect_status(ask, streams, cfg.consumer.group, cfg.consumer.dead_letter_stream,
+                                 rt.cluster());
     if (!report) {
       std::fprintf(stderr, "rill status: %s\n", describe(report.error()).c_str());
       if (cfg.watch == 0)

@@ -2,7 +2,10 @@
 
 #include "json_line.hpp"
 #include <rill/actors/error.hpp>
+#include <rill/actors/redis/cluster_map.hpp>
+#include <rill/actors/redis/key_slot.hpp>
 #include <rill/actors/stream_entry.hpp>
+#include <rill/runtime/redis_topology.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -24,11 +27,14 @@ caf::expected<int64_t> server_ms(const redis_ask& ask) {
   return std::stoll(t->elements[0].str) * 1000 + std::stoll(t->elements[1].str) / 1000;
 }
 
-caf::expected<std::vector<std::string>> scan_streams(const redis_ask& ask, bool& truncated) {
-  std::set<std::string> found;
+/// SCAN TYPE stream on one server, or on the master `route_key` lands on.
+caf::error scan_node(const redis_ask& ask, const std::string& route_key,
+                     std::set<std::string>& found) {
   std::string cursor = "0";
   do {
-    auto r = ask(make_command({"SCAN", cursor, "TYPE", "stream", "COUNT", "1000"}));
+    auto cmd = make_command({"SCAN", cursor, "TYPE", "stream", "COUNT", "1000"});
+    cmd.route_key = route_key;
+    auto r = ask(std::move(cmd));
     if (!r)
       return r.error();
     if (!r->is_array() || r->elements.size() != 2 || !r->elements[1].is_array())
@@ -36,19 +42,59 @@ caf::expected<std::vector<std::string>> scan_streams(const redis_ask& ask, bool&
     cursor = r->elements[0].str;
     for (auto& key : r->elements[1].elements)
       found.insert(key.str);
+    if (found.size() > scan_bound)
+      return caf::none;
+  } while (cursor != "0");
+  return caf::none;
+}
+
+/// A key in one of `ranges`' slots: SCAN only sees its own node's keys, so
+/// each master is asked through a key it holds.
+std::string key_in(const slot_range& range) {
+  for (uint32_t i = 0;; ++i)
+    if (auto k = std::to_string(i); key_slot(k) >= range.first && key_slot(k) <= range.last)
+      return k;
+}
+
+caf::expected<std::vector<std::string>> scan_streams(const redis_ask& ask,
+                                                     const std::vector<slot_range>& shards,
+                                                     bool cluster, bool& truncated) {
+  std::set<std::string> found;
+  std::vector<std::string> route_keys{std::string{}};
+  if (cluster) {
+    route_keys.clear();
+    std::set<std::string> masters;
+    for (const auto& r : shards)
+      if (masters.insert(endpoint_text(r.master)).second)
+        route_keys.push_back(key_in(r));
+  }
+  for (const auto& key : route_keys) {
+    if (auto err = scan_node(ask, key, found))
+      return err;
     if (found.size() > scan_bound) {
       truncated = true;
       break;
     }
-  } while (cursor != "0");
+  }
+  std::set<std::string> dead; // a dead-letter stream is listed with its stream
+  for (const auto& key : found)
+    dead.insert(default_dead_letter_stream(key, cluster));
   std::vector<std::string> out;
-  for (const auto& key : found) // a dead-letter stream is listed with its stream
-    if (!(key.size() > 5 && key.compare(key.size() - 5, 5, ":dead") == 0
-          && found.count(key.substr(0, key.size() - 5)) > 0))
+  for (const auto& key : found)
+    if (dead.count(key) == 0)
       out.push_back(key);
   if (out.size() > scan_bound)
     out.resize(scan_bound);
   return out;
+}
+
+/// The master holding `stream`, as "host:port".
+std::string shard_of(const std::vector<slot_range>& shards, const std::string& stream) {
+  auto slot = key_slot(stream);
+  for (const auto& r : shards)
+    if (slot >= r.first && slot <= r.last)
+      return endpoint_text(r.master);
+  return "?";
 }
 
 caf::expected<group_status> collect_group(const redis_ask& ask, const stream_status& s,
@@ -109,14 +155,24 @@ std::string printable(const std::string& name) {
 caf::expected<status_report> collect_status(const redis_ask& ask,
                                             const std::vector<std::string>& streams,
                                             const std::string& group,
-                                            const std::string& dead_stream) {
+                                            const std::string& dead_stream, bool cluster) {
   status_report report;
   auto now = server_ms(ask);
   if (!now)
     return now.error();
+  std::vector<slot_range> shards;
+  if (cluster) {
+    auto slots = ask(make_command({"CLUSTER", "SLOTS"}));
+    if (!slots)
+      return slots.error();
+    auto parsed = parse_cluster_slots(*slots, "?");
+    if (!parsed)
+      return parsed.error();
+    shards = std::move(*parsed);
+  }
   auto names = streams;
   if (names.empty()) {
-    auto found = scan_streams(ask, report.truncated);
+    auto found = scan_streams(ask, shards, cluster, report.truncated);
     if (!found)
       return found.error();
     names = std::move(*found);
@@ -124,7 +180,9 @@ caf::expected<status_report> collect_status(const redis_ask& ask,
   for (const auto& name : names) {
     stream_status s;
     s.name = name;
-    s.dead_stream = dead_stream.empty() ? name + ":dead" : dead_stream;
+    if (cluster)
+      s.shard = shard_of(shards, name);
+    s.dead_stream = dead_stream.empty() ? default_dead_letter_stream(name, cluster) : dead_stream;
     auto info = ask(xinfo_stream(name));
     if (!info)
       return make_error(sec::reply_error,
@@ -160,6 +218,8 @@ nlohmann::ordered_json status_json(const status_report& report) {
   for (const auto& s : report.streams) {
     nlohmann::ordered_json js;
     put_bytes(js, "stream", s.name);
+    if (!s.shard.empty())
+      js["shard"] = s.shard;
     js["length"] = s.info.length;
     js["first_id"] = s.info.first_id;
     js["last_id"] = s.info.last_id;
@@ -205,11 +265,12 @@ std::string status_table(const status_report& report) {
   if (report.streams.empty())
     out << "no streams found\n";
   for (const auto& s : report.streams) {
-    std::snprintf(line, sizeof line, "%-24s length %-10lld dead letters %-8lld %s .. %s\n",
+    std::snprintf(line, sizeof line, "%-24s length %-10lld dead letters %-8lld %s .. %s%s%s\n",
                   printable(s.name).c_str(), static_cast<long long>(s.info.length),
                   static_cast<long long>(s.dead_letters),
                   s.info.first_id.empty() ? "-" : s.info.first_id.c_str(),
-                  s.info.last_id.empty() ? "-" : s.info.last_id.c_str());
+                  s.info.last_id.empty() ? "-" : s.info.last_id.c_str(),
+                  s.shard.empty() ? "" : "  on ", s.shard.c_str());
     out << line;
     if (s.groups.empty()) {
       out << "  (no groups)\n";

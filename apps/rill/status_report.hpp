@@ -27,6 +27,8 @@ struct group_status {
 
 struct stream_status {
   std::string name;
+  /// Redis Cluster: the master holding the stream ("host:port"); else empty.
+  std::string shard;
   stream_info info;
   std::string dead_stream;
   int64_t dead_letters = 0;
@@ -46,11 +48,13 @@ using redis_ask = std::function<caf::expected<redis_reply>(redis_command)>;
 
 /// Reads every figure for `streams` (none: every stream SCAN TYPE stream
 /// finds, up to `scan_bound`, minus their dead-letter streams), `group`
-/// only if given. `dead_stream` overrides "<stream>:dead".
+/// only if given. `dead_stream` overrides "<stream>:dead" ("{<stream>}:dead"
+/// in a cluster). In a cluster every master is scanned and each stream
+/// names its shard.
 caf::expected<status_report> collect_status(const redis_ask& ask,
                                             const std::vector<std::string>& streams,
                                             const std::string& group,
-                                            const std::string& dead_stream);
+                                            const std::string& dead_stream, bool cluster);
 
 /// The stable `--json` form (names binary-safe: see put_bytes).
 nlohmann::ordered_json status_json(const status_report& report);

@@ -1,0 +1,105 @@
+#include <rill/runtime/redis_topology.hpp>
+
+#include <rill/actors/cluster_connection.hpp>
+#include <rill/actors/error.hpp>
+#include <rill/actors/redis/key_slot.hpp>
+#include <rill/actors/redis_connection.hpp>
+
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+namespace rill {
+
+namespace {
+
+/// `INFO cluster` on the plain connection: true when the server runs in
+/// cluster mode. Unreachable or refused: false (one server, as before).
+bool says_cluster(caf::actor_system& sys, const connection_actor& conn, const redis_options& o) {
+  caf::scoped_actor self{sys};
+  bool cluster = false;
+  self->request(conn, o.connect_timeout + o.request_timeout, make_command({"INFO", "cluster"}))
+    .receive(
+      [&](redis_reply& reply) {
+        cluster = reply.str.find("cluster_enabled:1") != std::string::npos;
+      },
+      [&](caf::error& err) {
+        spdlog::debug("redis {}: cannot ask whether it is a cluster ({}); treating it as one "
+                      "server (redis.cluster=true forces cluster mode)",
+                      endpoint_text(o.host, o.port), describe(err));
+      });
+  return cluster;
+}
+
+} // namespace
+
+std::string default_dead_letter_stream(const std::string& stream, bool cluster) {
+  return cluster ? same_slot_key("", stream, ":dead") : stream + ":dead";
+}
+
+redis_topology::redis_topology(caf::actor_system& sys, redis_options& redis,
+                               const std::string& cluster_setting) :
+  sys_(sys),
+  shared_metrics_(std::make_shared<connection_metrics>()) {
+  if (!redis.cluster && cluster_setting == "auto" && redis.seeds.empty()) {
+    // The question goes over what becomes the shared connection of a single
+    // server: no extra connection in the common case.
+    auto plain = spawn_redis_connection(sys, redis, {}, shared_metrics_);
+    if (!says_cluster(sys, plain, redis)) {
+      opts_ = redis;
+      shared_ = std::move(plain);
+      return;
+    }
+    caf::anon_send_exit(plain, caf::exit_reason::user_shutdown);
+    shared_metrics_ = std::make_shared<connection_metrics>(); // the old one's exit clears it
+    redis.cluster = true;
+  } else if (!redis.seeds.empty() && cluster_setting != "false") {
+    redis.cluster = true;
+  }
+  opts_ = redis;
+  if (!opts_.cluster) {
+    shared_ = spawn_redis_connection(sys, opts_, {}, shared_metrics_);
+    return;
+  }
+  if (auto err = validate(opts_))
+    throw std::invalid_argument(context_text(err));
+  spdlog::info("redis: cluster mode (seeds: {}{})", endpoint_text(opts_.host, opts_.port),
+               opts_.seeds.empty() ? "" : " and " + std::to_string(opts_.seeds.size()) + " more");
+  map_ = std::make_shared<cluster_map>();
+  shared_ = spawn_cluster_connection(sys, opts_, map_, {}, {}, {}, shared_metrics_);
+}
+
+connection_actor redis_topology::spawn_own(const std::string& stream,
+                                           const std::string& name_suffix, caf::actor listener,
+                                           std::shared_ptr<connection_metrics> metrics) const {
+  auto opts = opts_;
+  if (!opts.client_name.empty())
+    opts.client_name += name_suffix;
+  if (!opts.cluster)
+    return spawn_redis_connection(sys_, opts, std::move(listener), std::move(metrics));
+  return spawn_cluster_connection(sys_, opts, map_, caf::actor_cast<caf::actor>(shared_), stream,
+                                  std::move(listener), std::move(metrics));
+}
+
+std::string redis_topology::dead_letter_stream(const std::string& stream,
+                                               const std::string& configured) const {
+  auto dead = configured.empty() ? default_dead_letter_stream(stream, cluster()) : configured;
+  if (cluster() && key_slot(dead) != key_slot(stream))
+    throw std::invalid_argument(
+      "consumer.dead-letter-stream: '" + dead + "' is in hash slot "
+      + std::to_string(key_slot(dead)) + ", the stream '" + stream + "' in "
+      + std::to_string(key_slot(stream))
+      + "; in Redis Cluster both must share a slot (give the dead-letter key the stream's hash "
+        "tag, e.g. '"
+      + same_slot_key("", stream, ":dead") + "')");
+  return dead;
+}
+
+void redis_topology::stop() {
+  caf::anon_send_exit(shared_, caf::exit_reason::user_shutdown);
+}
+
+} // namespace rill

@@ -1,0 +1,70 @@
+#pragma once
+
+// How this process reaches Redis: one server, or a Redis Cluster
+// (docs/cluster.md). Decided once, at start: `redis.cluster=true`, several
+// seeds, or - with `auto` - the seed's `INFO cluster`. Everything that opens
+// a connection asks here, so the connection count stays what
+// docs/architecture.md says in either mode, and so does every key rill
+// derives from a stream (dead letters: same slot as the stream).
+
+#include <rill/actors/interfaces.hpp>
+#include <rill/actors/metrics.hpp>
+#include <rill/actors/options.hpp>
+#include <rill/actors/redis/cluster_map.hpp>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <memory>
+#include <string>
+
+namespace rill {
+
+class redis_topology {
+public:
+  /// Spawns the shared connection. `cluster_setting` is `redis.cluster`
+  /// ("auto", "true", "false"); with "auto" and a single seed the server is
+  /// asked (unreachable: one server, as before). Throws
+  /// `std::invalid_argument` for a setting the cluster cannot honour
+  /// (redis.db other than 0).
+  redis_topology(caf::actor_system& sys, redis_options& redis, const std::string& cluster_setting);
+
+  bool cluster() const noexcept { return opts_.cluster; }
+
+  /// Acks, XADD, recovery and admin commands (a cluster: routed by slot).
+  const connection_actor& shared() const noexcept { return shared_; }
+  /// Its state (up, connects, losses).
+  const std::shared_ptr<connection_metrics>& shared_metrics() const noexcept {
+    return shared_metrics_;
+  }
+
+  /// A connection for one stream's blocking reads (a reader's or a tailer's),
+  /// named `client_name + name_suffix`. In a cluster it is a connection to
+  /// the master of `stream`'s slot, following it.
+  connection_actor spawn_own(const std::string& stream, const std::string& name_suffix,
+                             caf::actor listener,
+                             std::shared_ptr<connection_metrics> metrics = {}) const;
+
+  /// The dead-letter stream of `stream`: `configured`, or the default
+  /// (`<stream>:dead`; in a cluster `{<stream>}:dead` unless the stream has a
+  /// hash tag of its own). In a cluster, throws `std::invalid_argument` when
+  /// it is not in the stream's slot (the dead-letter script takes both).
+  std::string dead_letter_stream(const std::string& stream, const std::string& configured) const;
+
+  /// Stops the shared connection.
+  void stop();
+
+private:
+  caf::actor_system& sys_;
+  redis_options opts_;
+  std::shared_ptr<cluster_map> map_;
+  std::shared_ptr<connection_metrics> shared_metrics_;
+  connection_actor shared_;
+};
+
+/// The default dead-letter stream of `stream` (see
+/// `redis_topology::dead_letter_stream`), for tools that run without a
+/// runtime's connection yet.
+std::string default_dead_letter_stream(const std::string& stream, bool cluster);
+
+} // namespace rill

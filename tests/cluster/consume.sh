@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# A 3-master Redis Cluster on loopback: 30 streams spread over every master,
+# produced with `rill produce --redis SEEDS` and consumed by one `rill node`:
+# every entry processed once, the checksum exact, nothing pending, and the
+# connections those of docs/architecture.md (one shared per master in use +
+# one per reader). `rill status` names each stream's shard; settings a
+# cluster cannot honour are refused with one line (exit 2).
+rill=$1
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/lib.sh"
+start_cluster 3 0
+n=2000
+streams=30
+sums=0
+declare -A on_master
+for i in $(seq 0 $((streams - 1))); do
+  out=$(timeout 30 "$rill" produce --redis "$seeds" --stream "s$i" --count $n 2>>"$dir/produce.log")
+  sums="$sums + $(sed -n 's/.*"checksum":\([0-9]*\).*/\1/p' <<<"$out")"
+  on_master[$(master_of "s$i")]=1
+done
+check "the 30 streams live on all 3 masters" test "${#on_master[@]}" -eq 3
+produced=0
+for i in $(seq 0 $((streams - 1))); do produced=$((produced + $(ccli XLEN "s$i"))); done
+check "rill produce wrote every entry" test "$produced" -eq $((n * streams))
+
+readers=() pools=()
+for i in $(seq 0 $((streams - 1))); do
+  readers+=("\"stream=s$i group=g\"")
+  pools+=("\"stream=s$i group=g workers=4 callbacks=seq\"")
+done
+cat >"$dir/node.ini" <<INI
+[node]
+readers = [$(IFS=,; echo "${readers[*]}")]
+workers = [$(IFS=,; echo "${pools[*]}")]
+INI
+rec=$dir/rec
+"$rill" node --config "$dir/node.ini" --redis "$seeds" --record "$rec" \
+  --consumer.name-lease=15s >"$dir/node.json" 2>"$dir/node.log" &
+node=$!
+children+=("$node")
+all_recorded() { [ -f "$rec" ] && [ "$(wc -l <"$rec")" -ge $((n * streams)) ]; }
+check "all $((n * streams)) entries processed" wait_until 60 all_recorded
+
+# Every reader holds one connection to its stream's master, the shared one
+# one per master (acks, probes, leases); nothing else.
+connections() {
+  local total=0 p
+  for p in "${cluster_ports[@]}"; do
+    total=$((total + $(redis-cli -p "$p" CLIENT LIST | grep -vc 'cmd=client|list')))
+  done
+  echo "$total"
+}
+expected=$((3 + streams))
+connections_are() { [ "$(connections)" -eq "$1" ]; }
+check "connections: 3 shared + $streams readers" wait_until 10 connections_are $expected
+echo "connections: $(connections) (expected $expected)"
+per_master=$(for p in "${cluster_ports[@]}"; do
+  redis-cli -p "$p" CLIENT LIST | grep -c 'name=rill-reader'
+done | tr '\n' ' ')
+echo "reader connections per master: $per_master"
+all_pending_zero() {
+  local i
+  for i in $(seq 0 $((streams - 1))); do
+    [ "$(ccli XPENDING "s$i" g | head -n 1)" -eq 0 ] || return 1
+  done
+}
+check "nothing pending on any stream" wait_until 10 all_pending_zero
+sigterm_exits_0 "$node" "the node stops on SIGTERM with 0"
+check "each seq exactly once per stream" \
+  test "$(sort -n "$rec" | uniq -c | awk -v s=$streams '$1 != s' | wc -l)" -eq 0 \
+  -a "$(wc -l <"$rec")" -eq $((n * streams))
+want=$(python3 -c "print(($sums) % 2**64)")
+got=$(sed -n 's/.*"role":"workers".*"checksum":\([0-9]*\).*/\1/p' "$dir/node.json")
+check "the checksum is exact ($got)" test "$got" = "$want"
+check "every reader reports its stream" test "$(grep -c '"role":"reader"' "$dir/node.json")" -eq $streams
+
+# -- rill status: every stream, with its shard -------------------------------------
+"$rill" status --redis "$seeds" --json >"$dir/status.json" 2>"$dir/status.err"
+check "rill status lists the 30 streams" \
+  test "$(grep -o '"stream":"s[0-9]*"' "$dir/status.json" | sort -u | wc -l)" -eq $streams
+s7_master=$(master_of s7)
+check "... each with its shard" grep -q "\"stream\":\"s7\",\"shard\":\"127.0.0.1:$s7_master\"" \
+  "$dir/status.json"
+"$rill" status --redis "$seeds" >"$dir/status.txt" 2>&1
+check "... in the table too" grep -q "^s7 .* on 127.0.0.1:$s7_master" "$dir/status.txt"
+
+# -- what a cluster refuses at start: one line, exit 2 -----------------------------
+refused() { # expected text, args...
+  local want=$1
+  shift
+  timeout 20 "$rill" consume --redis "$seeds" --stream s0 --group g2 --count 1 "$@" \
+    >/dev/null 2>"$dir/err"
+  local rc=$?
+  [ $rc -eq 2 ] && [ "$(grep -vc ' info ' "$dir/err")" -eq 1 ] && grep -q -- "$want" "$dir/err" \
+    || { echo "  rc=$rc: $(cat "$dir/err")"; return 1; }
+}
+check "a dead-letter key in another slot (CROSSSLOT) is refused" \
+  refused "must share a slot" --consumer.dead-letter-stream=s0-dead
+check "a database other than 0 is refused" refused "only database 0" --redis.db=1
+check "a bad redis.cluster value is refused" refused "redis.cluster: auto, true or false" \
+  --redis.cluster=maybe
+own_tag() {
+  timeout 20 "$rill" consume --redis "$seeds" --stream s0 --group g3 --count 1 \
+    "--consumer.dead-letter-stream={s0}:dlq" >/dev/null 2>&1
+}
+check "the stream's own tag is accepted as dead-letter key" own_tag
+finish
