@@ -109,5 +109,6 @@ int responsiveness_case(cli_config& cfg);
 int nodes_case(cli_config& cfg);
 int scrape_case(cli_config& cfg);
 int gateway_case(cli_config& cfg);
+int cluster_case(cli_config& cfg);
 
 } // namespace rill::bench

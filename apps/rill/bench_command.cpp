@@ -284,13 +284,15 @@ int bench_command(cli_config& cfg, const std::string& which) {
       return bench::scrape_case(cfg);
     if (which == "gateway")
       return bench::gateway_case(cfg);
+    if (which == "cluster")
+      return bench::cluster_case(cfg);
   } catch (const std::exception& ex) {
     std::fprintf(stderr, "rill bench %s: %s\n", which.c_str(), ex.what());
     return 1;
   }
-  return config_error("bench",
-                      "unknown case '" + which
-                        + "' (consume, latency, scale, responsiveness, nodes, scrape, gateway)");
+  return config_error(
+    "bench", "unknown case '" + which
+               + "' (consume, latency, scale, responsiveness, nodes, scrape, gateway, cluster)");
 }
 
 } // namespace rill::cli
