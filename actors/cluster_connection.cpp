@@ -218,6 +218,17 @@ op_ptr make_op(cluster_ptr self, Request&& cmds, bool single) {
   op->deadline = clock_type::now() + o.request_timeout + o.connect_timeout + blocks;
   op->cmds = std::forward<Request>(cmds);
   op->rp = self->make_response_promise();
+  auto& st = self->state;
+  if (st.in_flight.size() >= st.prune_at) { // amortized: the bound doubles with what is live
+    st.in_flight.erase(std::remove_if(st.in_flight.begin(), st.in_flight.end(),
+                                      [](const std::weak_ptr<pending_op>& w) {
+                                        auto live = w.lock();
+                                        return !live || live->finished;
+                                      }),
+                       st.in_flight.end());
+    st.prune_at = std::max<size_t>(1024, 2 * st.in_flight.size());
+  }
+  st.in_flight.push_back(op);
   return op;
 }
 
@@ -275,8 +286,10 @@ caf::behavior cluster_connection(cluster_ptr self, redis_options opts,
       update_metrics(self);
       return;
     }
-    for (auto& p : self->state.parked)
-      fail(p.op, make_error(sec::stopped, "redis cluster connection stopped"));
+    for (auto& w : self->state.in_flight)
+      if (auto op = w.lock())
+        fail(op, make_error(sec::stopped, "redis cluster connection stopped"));
+    self->state.in_flight.clear();
     self->state.parked.clear();
     self->quit(msg.reason);
   });

@@ -72,6 +72,10 @@ struct cluster_state {
   std::shared_ptr<connection_metrics> metrics;
   std::vector<node_link> nodes;
   std::vector<parked_command> parked;
+  /// Every request not answered yet (as its node connections would, they
+  /// are failed with `stopped` when this actor ends).
+  std::vector<std::weak_ptr<pending_op>> in_flight;
+  size_t prune_at = 1024; ///< answered ones are dropped when it grows to this
   uint64_t seen_version = 0;
 
   // -- refreshing (cluster_refresh.cpp) -------------------------------------------
