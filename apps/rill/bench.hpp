@@ -6,6 +6,7 @@
 #include "json_line.hpp"
 #include "percentile.hpp"
 #include <rill/actors/options.hpp>
+#include <rill/runtime/consumer.hpp>
 #include <rill/testing/blocking_client.hpp>
 #include <rill/testing/local_redis.hpp>
 
@@ -36,6 +37,14 @@ struct usage {
 
 /// A bench consumer: group "g", consumer "rill" (the group `prefill` creates).
 consumer_options bench_consumer(std::string stream, uint32_t max_in_flight, uint64_t limit = 0);
+
+/// What consumers that ran side by side did together: entries processed, and
+/// msgs/s from the first delivery of any to the last one finishing.
+struct aggregate {
+  uint64_t processed = 0;
+  double rate = 0;
+};
+aggregate aggregate_of(const std::vector<consumer*>& consumers);
 
 /// Seconds between two steady-clock stamps in ns (at least 1 ns).
 double seconds_between(int64_t from_ns, int64_t to_ns);

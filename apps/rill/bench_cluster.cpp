@@ -110,15 +110,9 @@ round_result drain(cli_config& cfg, const std::vector<std::string>& streams, uin
     }
     rt.start();
     rt.run();
-    int64_t first = INT64_MAX;
-    int64_t last = 0;
-    for (auto* c : all) {
-      const auto& m = c->metrics();
-      first = std::min<int64_t>(first, m.first_delivery_ns);
-      last = std::max<int64_t>(last, m.finished_ns);
-      processed += m.processed;
-    }
-    out.rate = processed / seconds_between(first, last);
+    auto done = aggregate_of(all);
+    processed = done.processed;
+    out.rate = done.rate;
   }
   auto u = usage::now() - before;
   out.cpu_us_per_entry = processed > 0 ? u.cpu_s() * 1e6 / processed : 0;

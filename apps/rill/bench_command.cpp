@@ -221,16 +221,7 @@ int scale_case(cli_config& cfg) {
     rt.start();
     sample();
     rt.run({}, sample, 100ms);
-    int64_t first = INT64_MAX;
-    int64_t last = 0;
-    uint64_t processed = 0;
-    for (auto* consumer : all) {
-      const auto& m = consumer->metrics();
-      first = std::min<int64_t>(first, m.first_delivery_ns);
-      last = std::max<int64_t>(last, m.finished_ns);
-      processed += m.processed;
-    }
-    rate = processed / seconds_between(first, last);
+    rate = aggregate_of(all).rate;
   }
   auto u = usage::now() - before;
   for (uint64_t i = 0; i < streams; ++i)

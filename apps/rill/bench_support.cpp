@@ -91,6 +91,20 @@ consumer_options bench_consumer(std::string stream, uint32_t max_in_flight, uint
   return opts;
 }
 
+aggregate aggregate_of(const std::vector<consumer*>& consumers) {
+  aggregate out;
+  int64_t first = INT64_MAX;
+  int64_t last = 0;
+  for (auto* c : consumers) {
+    const auto& m = c->metrics();
+    first = std::min<int64_t>(first, m.first_delivery_ns);
+    last = std::max<int64_t>(last, m.finished_ns);
+    out.processed += m.processed;
+  }
+  out.rate = out.processed / seconds_between(first, last);
+  return out;
+}
+
 double seconds_between(int64_t from_ns, int64_t to_ns) {
   return std::max(1e-9, (to_ns - from_ns) / 1e9);
 }

@@ -10,74 +10,53 @@ source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib.sh"
 start_cluster 3 0
 n=2000
-streams=30
+nstreams=30
 sums=0
 declare -A on_master
-for i in $(seq 0 $((streams - 1))); do
+for i in $(seq 0 $((nstreams - 1))); do
   out=$(timeout 30 "$rill" produce --redis "$seeds" --stream "s$i" --count $n 2>>"$dir/produce.log")
   sums="$sums + $(sed -n 's/.*"checksum":\([0-9]*\).*/\1/p' <<<"$out")"
   on_master[$(master_of "s$i")]=1
 done
 check "the 30 streams live on all 3 masters" test "${#on_master[@]}" -eq 3
 produced=0
-for i in $(seq 0 $((streams - 1))); do produced=$((produced + $(ccli XLEN "s$i"))); done
-check "rill produce wrote every entry" test "$produced" -eq $((n * streams))
+for i in $(seq 0 $((nstreams - 1))); do produced=$((produced + $(ccli XLEN "s$i"))); done
+check "rill produce wrote every entry" test "$produced" -eq $((n * nstreams))
 
-readers=() pools=()
-for i in $(seq 0 $((streams - 1))); do
-  readers+=("\"stream=s$i group=g\"")
-  pools+=("\"stream=s$i group=g workers=4 callbacks=seq\"")
-done
-cat >"$dir/node.ini" <<INI
-[node]
-readers = [$(IFS=,; echo "${readers[*]}")]
-workers = [$(IFS=,; echo "${pools[*]}")]
-INI
+streams=()
+for i in $(seq 0 $((nstreams - 1))); do streams+=("s$i"); done
+node_config "$dir/node.ini" seq "${streams[@]}"
 rec=$dir/rec
 "$rill" node --config "$dir/node.ini" --redis "$seeds" --record "$rec" \
   --consumer.name-lease=15s >"$dir/node.json" 2>"$dir/node.log" &
 node=$!
 children+=("$node")
-all_recorded() { [ -f "$rec" ] && [ "$(wc -l <"$rec")" -ge $((n * streams)) ]; }
-check "all $((n * streams)) entries processed" wait_until 60 all_recorded
+all_recorded() { [ -f "$rec" ] && [ "$(wc -l <"$rec")" -ge $((n * nstreams)) ]; }
+check "all $((n * nstreams)) entries processed" wait_until 60 all_recorded
 
 # Every reader holds one connection to its stream's master, the shared one
 # one per master (acks, probes, leases); nothing else.
-connections() {
-  local total=0 p
-  for p in "${cluster_ports[@]}"; do
-    total=$((total + $(redis-cli -p "$p" CLIENT LIST | grep -vc 'cmd=client|list')))
-  done
-  echo "$total"
-}
-expected=$((3 + streams))
-connections_are() { [ "$(connections)" -eq "$1" ]; }
-check "connections: 3 shared + $streams readers" wait_until 10 connections_are $expected
-echo "connections: $(connections) (expected $expected)"
+expected=$((3 + nstreams))
+check "connections: 3 shared + $nstreams readers" wait_until 10 rill_connections_are $expected
+echo "connections: $(rill_connections) (expected $expected)"
 per_master=$(for p in "${cluster_ports[@]}"; do
   redis-cli -p "$p" CLIENT LIST | grep -c 'name=rill-reader'
 done | tr '\n' ' ')
 echo "reader connections per master: $per_master"
-all_pending_zero() {
-  local i
-  for i in $(seq 0 $((streams - 1))); do
-    [ "$(ccli XPENDING "s$i" g | head -n 1)" -eq 0 ] || return 1
-  done
-}
-check "nothing pending on any stream" wait_until 10 all_pending_zero
+check "nothing pending on any stream" wait_until 10 none_pending
 sigterm_exits_0 "$node" "the node stops on SIGTERM with 0"
 check "each seq exactly once per stream" \
-  test "$(sort -n "$rec" | uniq -c | awk -v s=$streams '$1 != s' | wc -l)" -eq 0 \
-  -a "$(wc -l <"$rec")" -eq $((n * streams))
+  test "$(sort -n "$rec" | uniq -c | awk -v s=$nstreams '$1 != s' | wc -l)" -eq 0 \
+  -a "$(wc -l <"$rec")" -eq $((n * nstreams))
 want=$(python3 -c "print(($sums) % 2**64)")
 got=$(sed -n 's/.*"role":"workers".*"checksum":\([0-9]*\).*/\1/p' "$dir/node.json")
 check "the checksum is exact ($got)" test "$got" = "$want"
-check "every reader reports its stream" test "$(grep -c '"role":"reader"' "$dir/node.json")" -eq $streams
+check "every reader reports its stream" test "$(grep -c '"role":"reader"' "$dir/node.json")" -eq $nstreams
 
 # -- rill status: every stream, with its shard -------------------------------------
 "$rill" status --redis "$seeds" --json >"$dir/status.json" 2>"$dir/status.err"
 check "rill status lists the 30 streams" \
-  test "$(grep -o '"stream":"s[0-9]*"' "$dir/status.json" | sort -u | wc -l)" -eq $streams
+  test "$(grep -o '"stream":"s[0-9]*"' "$dir/status.json" | sort -u | wc -l)" -eq $nstreams
 s7_master=$(master_of s7)
 check "... each with its shard" grep -q "\"stream\":\"s7\",\"shard\":\"127.0.0.1:$s7_master\"" \
   "$dir/status.json"

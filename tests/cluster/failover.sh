@@ -12,17 +12,8 @@ source "$here/../lib.sh"
 source "$here/lib.sh"
 start_cluster 3 1
 per_stream=33334
-# Two streams per master, found by their slots.
-declare -A taken
-streams=()
-for i in $(seq 0 200); do
-  m=$(master_of "f$i")
-  [ "${taken[$m]:-0}" -lt 2 ] || continue
-  taken[$m]=$((${taken[$m]:-0} + 1))
-  streams+=("f$i")
-  [ ${#streams[@]} -eq 6 ] && break
-done
-check "6 streams, 2 per master" test ${#streams[@]} -eq 6 -a ${#taken[@]} -eq 3
+one_per_master 2 f # two streams per master, found by their slots
+check "6 streams, 2 per master" test ${#streams[@]} -eq 6
 for s in "${streams[@]}"; do
   timeout 60 "$rill" produce --redis "$seeds" --stream "$s" --count $per_stream >/dev/null \
     2>>"$dir/produce.log"
@@ -38,16 +29,7 @@ synced() { # every master's replica connected and at the master's offset
 }
 check "the replicas hold every entry before the run" wait_until 30 synced
 
-readers=() pools=()
-for s in "${streams[@]}"; do
-  readers+=("\"stream=$s group=g\"")
-  pools+=("\"stream=$s group=g workers=4 callbacks=seq,work\"")
-done
-cat >"$dir/node.ini" <<INI
-[node]
-readers = [$(IFS=,; echo "${readers[*]}")]
-workers = [$(IFS=,; echo "${pools[*]}")]
-INI
+node_config "$dir/node.ini" seq,work "${streams[@]}"
 ports=$(IFS=,; echo "${cluster_ports[*]}")
 python3 "$here/progress.py" poll "$dir/progress" g "$ports" "${streams[@]}" &
 poller=$!
@@ -80,12 +62,8 @@ live_port() { # a surviving node, for ccli
   for p in "${cluster_ports[@]}"; do [ "$p" != "$victim" ] && echo "$p" && return; done
 }
 port=$(live_port)
-all_pending_zero() {
-  local s
-  for s in "${streams[@]}"; do [ "$(ccli XPENDING "$s" g | head -n 1)" = 0 ] || return 1; done
-}
 check "every entry processed at least once" wait_until 120 each_seq_6_times
-check "nothing pending on any stream" wait_until 30 all_pending_zero
+check "nothing pending on any stream" wait_until 30 none_pending
 still=0
 for s in "${streams[@]}"; do still=$((still + $(ccli XLEN "$s"))); done
 check "the streams still hold all $((per_stream * 6)) entries" test "$still" -eq $((per_stream * 6))
@@ -93,18 +71,8 @@ lines=$(wc -l <"$rec")
 echo "processed $lines times for $((per_stream * 6)) entries ($((lines - per_stream * 6)) again)"
 check "the failed shard's readers moved to the promoted replica" \
   test "$(grep -c "is served by" "$dir/node.log")" -ge ${#on_victim[@]}
-connections() {
-  local total=0 p
-  for p in "${cluster_ports[@]}"; do
-    [ "$p" = "$victim" ] && continue
-    # rill's own, by name: replication links and the progress poller are not
-    total=$((total + $(redis-cli -p "$p" CLIENT LIST | grep -c ' name=rill')))
-  done
-  echo "$total"
-}
-connections_are() { [ "$(connections)" -eq "$1" ]; }
-check "connections again 3 shared + 6 readers" wait_until 15 connections_are 9
-echo "connections: $(connections)"
+check "connections again 3 shared + 6 readers" wait_until 15 rill_connections_are 9 "$victim"
+echo "connections: $(rill_connections "$victim")"
 kill -TERM "$poller"
 wait "$poller" 2>/dev/null
 sigterm_exits_0 "$node" "the node stops on SIGTERM with 0"

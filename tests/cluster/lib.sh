@@ -26,7 +26,8 @@ start_node() {
 # start_cluster MASTERS REPLICAS_PER_MASTER: sets cluster_ports (masters
 # first), seeds ("h:p,h:p,..."), port (the first node, for rcli).
 start_cluster() {
-  local masters=$1 replicas=$2
+  masters=$1
+  local replicas=$2
   local nodes=$((masters * (1 + replicas))) attempt i p up
   for attempt in 1 2 3 4 5; do
     # Ports p and p + 10000 (its bus) must both be free: below 55535, and
@@ -82,4 +83,51 @@ master_of() {
     return 0
   done
   return 1
+}
+
+# node_config FILE CALLBACKS STREAM...: a `rill node` config reading every
+# STREAM (group g) with a local pool of 4 workers running CALLBACKS.
+node_config() {
+  local file=$1 callbacks=$2 s
+  shift 2
+  local readers=() pools=()
+  for s in "$@"; do
+    readers+=("\"stream=$s group=g\"")
+    pools+=("\"stream=$s group=g workers=4 callbacks=$callbacks\"")
+  done
+  printf '[node]\nreaders = [%s]\nworkers = [%s]\n' "$(IFS=,; echo "${readers[*]}")" \
+    "$(IFS=,; echo "${pools[*]}")" >"$file"
+}
+
+# one_per_master COUNT PREFIX: sets `streams` to PREFIX<i> names, COUNT per
+# master (the first free ones by slot).
+one_per_master() {
+  local count=$1 prefix=$2 i m
+  declare -A taken=()
+  streams=()
+  for i in $(seq 0 500); do
+    m=$(master_of "$prefix$i")
+    [ "${taken[$m]:-0}" -lt "$count" ] || continue
+    taken[$m]=$((${taken[$m]:-0} + 1))
+    streams+=("$prefix$i")
+    [ ${#streams[@]} -eq $((count * masters)) ] && break
+  done
+}
+
+# rill_connections [SKIP_PORT]: rill's connections (by client name) over every
+# node but SKIP_PORT; replication links and other clients are not counted.
+rill_connections() {
+  local total=0 p
+  for p in "${cluster_ports[@]}"; do
+    [ "$p" = "${1:-}" ] && continue
+    total=$((total + $(redis-cli -p "$p" CLIENT LIST | grep -c ' name=rill')))
+  done
+  echo "$total"
+}
+rill_connections_are() { [ "$(rill_connections "${2:-}")" -eq "$1" ]; }
+
+# none_pending: group g has nothing pending on any of `streams`.
+none_pending() {
+  local s
+  for s in "${streams[@]}"; do [ "$(ccli XPENDING "$s" g | head -n 1)" = 0 ] || return 1; done
 }

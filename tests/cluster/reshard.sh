@@ -12,16 +12,7 @@ source "$here/../lib.sh"
 source "$here/lib.sh"
 start_cluster 3 0
 n=30000
-# One stream per master; r0's slot moves from its master to r1's.
-declare -A taken
-streams=()
-for i in $(seq 0 200); do
-  m=$(master_of "r$i")
-  [ -z "${taken[$m]:-}" ] || continue
-  taken[$m]=1
-  streams+=("r$i")
-  [ ${#streams[@]} -eq 3 ] && break
-done
+one_per_master 1 r # one stream per master; the first one's slot moves to the second's master
 moving=${streams[0]}
 source_port=$(master_of "$moving")
 target_port=$(master_of "${streams[1]}")
@@ -30,16 +21,7 @@ for s in "${streams[@]}"; do
   timeout 60 "$rill" produce --redis "$seeds" --stream "$s" --count $n >/dev/null \
     2>>"$dir/produce.log"
 done
-readers=() pools=()
-for s in "${streams[@]}"; do
-  readers+=("\"stream=$s group=g\"")
-  pools+=("\"stream=$s group=g workers=4 callbacks=seq,work\"")
-done
-cat >"$dir/node.ini" <<INI
-[node]
-readers = [$(IFS=,; echo "${readers[*]}")]
-workers = [$(IFS=,; echo "${pools[*]}")]
-INI
+node_config "$dir/node.ini" seq,work "${streams[@]}"
 rec=$dir/rec
 "$rill" node --config "$dir/node.ini" --redis "$seeds" --record "$rec" --work-us 2000 \
   --redis.cluster-refresh=2s >"$dir/node.json" 2>"$dir/node.log" &
@@ -68,12 +50,8 @@ check "the slot is served by the target" test "$(master_of "$moving")" = "$targe
 each_seq_3_times() {
   [ "$(sort -n "$rec" | uniq -c | awk '$1 >= 3' | wc -l)" -eq $n ]
 }
-all_pending_zero() {
-  local s
-  for s in "${streams[@]}"; do [ "$(ccli XPENDING "$s" g | head -n 1)" = 0 ] || return 1; done
-}
 check "every entry processed" wait_until 120 each_seq_3_times
-check "nothing pending" wait_until 30 all_pending_zero
+check "nothing pending" wait_until 30 none_pending
 check "the stream holds all $n entries on its new master" \
   test "$(redis-cli -p "$target_port" XLEN "$moving")" -eq $n
 check "... and nothing of it is left on the old one" \
@@ -86,17 +64,9 @@ check "rill followed ASK while the key sat on the target (ASKING x${asking:-0})"
   test "${asking:-0}" -ge 1
 check "its reader moved to the new master" grep -q "$moving is served by 127.0.0.1:$target_port" \
   "$dir/node.log"
-connections() {
-  local total=0 p
-  for p in "${cluster_ports[@]}"; do
-    total=$((total + $(redis-cli -p "$p" CLIENT LIST | grep -c ' name=rill')))
-  done
-  echo "$total"
-}
-connections_are() { [ "$(connections)" -eq "$1" ]; }
 # Two masters hold the three streams now: the shared connection to the old one
 # is closed once idle.
-check "connections again: 2 shared + 3 readers" wait_until 15 connections_are 5
+check "connections again: 2 shared + 3 readers" wait_until 15 rill_connections_are 5
 check "no request failed for good" test "$(grep -c ' error ' "$dir/node.log")" -eq 0
 sigterm_exits_0 "$node" "the node stops on SIGTERM with 0"
 finish
