@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# EventSource in headless Chromium against `rill gateway`: while 1,500
-# entries arrive at 150/s, the gateway is stopped and started again on the
-# same port; the browser reconnects by itself with Last-Event-ID, and at the
+# EventSource in headless Chromium against `rill gateway`: 1,500 entries
+# arrive at 150/s, half before the gateway is stopped and started again on
+# the same port (once the browser is receiving), half after; the browser reconnects by itself with Last-Event-ID, and at the
 # end the page (read back from the DOM) holds every entry ID exactly once,
 # in stream order. The page is served from another origin (CORS) and passes
 # the token as ?access_token= (EventSource sends no headers).
@@ -35,8 +35,12 @@ gateway() { # LOG: a gateway on $gport
 }
 check "the gateway serves" gateway "$dir/gw1.log"
 
-"$rill" produce --redis "$addr" --stream events --count $total --rate 150 >/dev/null 2>&1 &
-children+=($!)
+# Half before the restart, half after: the page cannot finish without
+# reconnecting, however long Chromium takes to start.
+"$rill" produce --redis "$addr" --stream events --count $((total / 2)) --rate 150 \
+  >/dev/null 2>&1 &
+first_half=$!
+children+=($first_half)
 shot=$build/gateway.png
 rm -f "$shot"
 (cd "$npm_dir" && timeout 120 node gateway.mjs "$pport" \
@@ -45,12 +49,24 @@ rm -f "$shot"
 node=$!
 children+=($node)
 
-sleep 4 # ~600 entries in: stop the gateway mid-stream, start it again
+# Stop the gateway mid-stream (once the browser holds some 300 events: a busy
+# machine takes seconds to start Chromium), then start it again.
+sent_at_least() {
+  local sent
+  sent=$(curl -s -H 'Authorization: Bearer tok' "http://127.0.0.1:$gport/metrics" \
+    | sed -n 's/^rill_gateway_events_sent_total \([0-9]*\).*/\1/p')
+  [ "${sent:-0}" -ge "$1" ]
+}
+check "the browser is receiving" wait_until 60 sent_at_least 200
 kill -TERM "$gw"
 wait "$gw"
 check "the first gateway stopped with exit 0" test $? -eq 0
 sleep 1
 check "a new gateway on the same port" gateway "$dir/gw2.log"
+wait "$first_half"
+"$rill" produce --redis "$addr" --stream events --count $((total / 2)) --rate 150 \
+  >/dev/null 2>&1 &
+children+=($!)
 wait "$node"
 rc=$?
 cat "$dir/node.err"
