@@ -30,6 +30,8 @@ std::string to_string(sec code) {
       return "no_permission";
     case sec::server_busy:
       return "server_busy";
+    case sec::tls_failed:
+      return "tls_failed";
     case sec::protocol_error:
       return "protocol_error";
     case sec::unexpected_reply:

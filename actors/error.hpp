@@ -54,6 +54,10 @@ enum class sec : uint8_t {
   /// LOADING / BUSY / MASTERDOWN: Redis is up but cannot serve yet (loading
   /// its data set, running a long script); worth a retry soon.
   server_busy,
+  /// TLS with Redis failed: a certificate that does not verify, a server that
+  /// wants a client certificate, no TLS on the other side. Retrying the same
+  /// way does not fix it.
+  tls_failed,
 };
 
 /// Returns the enumerator name, e.g. "redis_unavailable".

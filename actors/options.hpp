@@ -45,6 +45,20 @@ struct redis_options {
   /// Requests accepted while connecting, before fail-fast.
   size_t max_queued = 10000;
 
+  // -- TLS (docs/tls.md) -------------------------------------------------------------
+
+  /// Speak TLS to Redis (a `rediss://` URL sets it).
+  bool tls = false;
+  /// CA certificates (PEM) to verify the server with; empty: the system store.
+  std::string tls_ca_file;
+  /// Client certificate and key (PEM) for servers that ask for one.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  /// The name to check the certificate against and send as SNI (empty: host).
+  std::string tls_server_name;
+  /// Accept any server certificate (logged as a warning once per process).
+  bool tls_insecure = false;
+
   // -- Redis Cluster (docs/cluster.md) ------------------------------------------
 
   /// Route by hash slot over the cluster's masters (the runtime sets it from

@@ -48,7 +48,10 @@ struct connection_state {
   std::shared_ptr<connection_metrics> metrics; // never null
   sockaddr_storage addr{};
   socklen_t addr_len = 0;
+  /// Why no connection can be opened at all (a host that does not resolve,
+  /// TLS files that do not load): every attempt fails with it.
   caf::error resolve_error;
+  std::shared_ptr<ssl_ctx_st> tls_ctx; // with redis.tls
   caf::io::connection_handle hdl;
   /// The core, the socket and the reply targets, shared with requesters
   /// that send on their own thread (actors/redis/connection_link.hpp).
@@ -62,7 +65,8 @@ struct connection_state {
 using lock_type = connection_link::lock_type;
 
 std::vector<char>& broker_sink::wire() {
-  return self->state.link->out;
+  auto& link = *self->state.link;
+  return link.tls ? link.plain : link.out;
 }
 
 /// Sends what the core wrote. The broker runs on the multiplexer thread, so
@@ -76,6 +80,12 @@ std::vector<char>& broker_sink::wire() {
 void push_out(broker_ptr self) {
   auto& link = *self->state.link;
   link.send_out();
+  if (link.tls_error) {
+    auto err = std::move(link.tls_error);
+    link.tls_error = caf::none;
+    link.core->close(err);
+    return;
+  }
   if (link.out.empty())
     return;
   auto& buf = self->wr_buf(self->state.hdl);
@@ -164,6 +174,14 @@ void connect(broker_ptr self) {
   self->configure_read(st.hdl, caf::io::receive_policy::at_most(64 * 1024));
   self->ack_writes(st.hdl, true); // tells when the scribe has written all it holds
   ++st.attempt;
+  link.tls.reset();
+  link.plain.clear();
+  link.tls_error = caf::none;
+  if (st.tls_ctx) { // a fresh session per attempt; its ClientHello goes first
+    link.tls = std::make_unique<tls_session>(st.tls_ctx, st.opts);
+    if (auto err = link.tls->start(link.out))
+      link.tls_error = std::move(err);
+  }
   core.connecting(clock_type::now());
   push_out(self);
   link.arm_tick();
@@ -213,6 +231,12 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
   });
   st.sink.self = self;
   st.resolve_error = resolve(st);
+  if (st.opts.tls && !st.resolve_error) {
+    if (auto ctx = make_tls_context(st.opts))
+      st.tls_ctx = std::move(*ctx);
+    else
+      st.resolve_error = ctx.error();
+  }
   self->set_exit_handler([self](const caf::exit_msg& msg) {
     locked(self, [](auto&, auto& link, auto& core) {
       link.stopped = true;
@@ -243,9 +267,22 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
       return caf::delegated<std::vector<redis_reply>>{};
     },
     [self](caf::io::new_data_msg& msg) {
-      if (msg.handle == self->state.hdl)
-        locked(self,
-               [&](auto&, auto&, auto& core) { core.received(msg.buf.data(), msg.buf.size()); });
+      if (msg.handle != self->state.hdl)
+        return;
+      locked(self, [&](auto&, auto& link, auto& core) {
+        if (!link.tls) {
+          core.received(msg.buf.data(), msg.buf.size());
+          return;
+        }
+        std::vector<char> plain;
+        if (auto err = link.tls->read(msg.buf.data(), msg.buf.size(), plain, link.out)) {
+          core.close(err);
+          return;
+        }
+        core.received(plain.data(), plain.size());
+        if (core.current() != connection_core::phase::down)
+          push_out(self); // handshake records, and what waited for the handshake
+      });
     },
     [self](caf::io::data_transferred_msg& msg) {
       if (msg.handle == self->state.hdl && msg.remaining == 0)
@@ -280,8 +317,21 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
       });
     },
     [self](deadline_atom, uint64_t attempt) {
-      locked(self, [attempt](auto& st, auto&, auto& core) {
-        if (attempt == st.attempt && core.current() == connection_core::phase::connecting)
+      locked(self, [attempt](auto& st, auto& link, auto& core) {
+        if (attempt != st.attempt || core.current() != connection_core::phase::connecting)
+          return;
+        if (link.tls && !link.tls->established()) {
+          // A plaintext port never answers a ClientHello (no newline in it).
+          core.close(
+            make_error(sec::tls_failed,
+                       "no TLS handshake from redis " + core.endpoint() + " within "
+                         + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            st.opts.connect_timeout)
+                                            .count())
+                         + " ms (is TLS on at that port?)"));
+          return;
+        }
+        {
           core.close(
             make_error(sec::connect_failed,
                        "no connection to redis " + core.endpoint() + " within "
@@ -289,6 +339,7 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
                                             st.opts.connect_timeout)
                                             .count())
                          + " ms"));
+        }
       });
     },
     [self](reconnect_atom) {

@@ -5,6 +5,8 @@
 #include <rill/actors/error.hpp>
 
 #include <cstdlib>
+#include <optional>
+#include <string_view>
 
 namespace rill {
 
@@ -24,7 +26,112 @@ caf::error parse_listen(const std::string& listen, std::string& host, uint16_t& 
   return caf::none;
 }
 
+namespace {
+
+/// `%XX` escapes decoded (user and password in a URL may hold any byte).
+std::optional<std::string> percent_decoded(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size())
+      return std::nullopt;
+    auto hex = std::string{text.substr(i + 1, 2)};
+    if (hex.size() != 2 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+      return std::nullopt;
+    out += static_cast<char>(std::stoi(hex, nullptr, 16));
+    i += 2;
+  }
+  return out;
+}
+
+} // namespace
+
+std::string redacted_url(const std::string& url) {
+  auto scheme = url.find("://");
+  auto at = url.rfind('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme)
+    return url;
+  auto colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at)
+    return url; // a user, no password
+  return url.substr(0, colon + 1) + "<redacted>" + url.substr(at);
+}
+
+caf::expected<redis_url> parse_redis_url(const std::string& url) {
+  auto bad = [&](const std::string& why) {
+    return make_error(sec::invalid_config,
+                      "--redis: " + why + " in '" + redacted_url(url)
+                        + "' (expected redis://[user[:password]@]host[:port][/db] or rediss://)");
+  };
+  redis_url out;
+  std::string_view rest{url};
+  if (rest.substr(0, 8) == "redis://") {
+    rest.remove_prefix(8);
+  } else if (rest.substr(0, 9) == "rediss://") {
+    rest.remove_prefix(9);
+    out.tls = true;
+  } else {
+    return bad("unknown scheme");
+  }
+  if (rest.find_first_of("?#") != std::string_view::npos)
+    return bad("no query or fragment allowed");
+  auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  if (slash != std::string_view::npos) {
+    auto db = std::string{rest.substr(slash + 1)};
+    if (!db.empty()) {
+      if (db.size() > 5 || db.find_first_not_of("0123456789") != std::string::npos)
+        return bad("bad database number");
+      out.db = std::stoi(db);
+    }
+  }
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+    auto userinfo = authority.substr(0, at);
+    authority.remove_prefix(at + 1);
+    auto colon = userinfo.find(':');
+    auto user = percent_decoded(userinfo.substr(0, colon));
+    if (!user)
+      return bad("bad %-escape in the user");
+    out.user = *user;
+    if (colon != std::string_view::npos) {
+      auto password = percent_decoded(userinfo.substr(colon + 1));
+      if (!password)
+        return bad("bad %-escape in the password");
+      out.password = std::move(*password);
+    }
+  }
+  if (authority.empty())
+    return bad("no host");
+  std::string host_port{authority};
+  // A port is optional: "host", "[::1]" and "host:6380" are all fine.
+  bool has_port
+    = !host_port.empty() && host_port.back() != ']'
+      && host_port.find(':', host_port.rfind(']') == std::string::npos ? 0 : host_port.rfind(']'))
+           != std::string::npos;
+  if (!has_port)
+    host_port += ":6379";
+  if (auto err = parse_address(host_port, out.host, out.port))
+    return bad(context_text(err));
+  if (out.host.empty())
+    return bad("no host");
+  return out;
+}
+
 caf::error parse_seeds(const std::string& addresses, redis_options& redis) {
+  if (addresses.find("://") != std::string::npos) {
+    auto url = parse_redis_url(addresses);
+    if (!url)
+      return url.error();
+    redis.host = url->host;
+    redis.port = url->port;
+    redis.db = url->db;
+    redis.tls = redis.tls || url->tls;
+    redis.seeds.clear();
+    return caf::none;
+  }
   std::vector<redis_endpoint> all;
   size_t from = 0;
   for (;;) {

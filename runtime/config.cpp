@@ -2,6 +2,7 @@
 
 #include <rill/actors/error.hpp>
 #include <rill/actors/messages.hpp>
+#include <rill/actors/redis/tls_session.hpp>
 #include <rill/runtime/secrets.hpp>
 
 #include <caf/config_option_set.hpp>
@@ -49,6 +50,13 @@ config::config() {
     .add(redis.reconnect_min, "reconnect-min", "first reconnect delay")
     .add(redis.reconnect_max, "reconnect-max", "longest reconnect delay")
     .add(redis.max_queued, "max-queued", "requests queued while connecting")
+    .add(redis_url, "url", "redis://[user[:password]@]host[:port][/db] or rediss:// (TLS)")
+    .add(redis.tls, "tls", "TLS to Redis (rediss:// sets it)")
+    .add(redis.tls_ca_file, "tls-ca-file", "CA certificates (PEM) for the server (default: system)")
+    .add(redis.tls_cert_file, "tls-cert-file", "client certificate (PEM), for mutual TLS")
+    .add(redis.tls_key_file, "tls-key-file", "client key (PEM), for mutual TLS")
+    .add(redis.tls_server_name, "tls-server-name", "name to verify and send as SNI (default: host)")
+    .add(redis.tls_insecure, "tls-insecure", "do not verify the server's certificate (warns)")
     .add(redis_cluster, "cluster", "Redis Cluster: auto (ask the server), true or false")
     .add(redis.cluster_refresh, "cluster-refresh", "cluster: re-read the slot map this often");
   opt_group{custom_options_, "consumer"}
@@ -260,6 +268,11 @@ caf::error config::load(std::vector<std::string> args) {
     }
   // Secrets: flag, then environment, then file; read raw, never echoed.
   auto password = take_flag(args, "redis.password");
+  bool password_flag = password.has_value();
+  // A URL given as a flag outranks RILL_REDIS_PASSWORD; one in the file does not.
+  auto url_flag = std::any_of(args.begin(), args.end(), [](const std::string& a) {
+    return a.rfind("--redis=", 0) == 0 || a.rfind("--redis.url=", 0) == 0;
+  });
   auto token = take_flag(args, "http.token");
   auto user_given = std::any_of(args.begin(), args.end(), [](const std::string& a) {
     return a.rfind("--redis.user=", 0) == 0;
@@ -268,8 +281,11 @@ caf::error config::load(std::vector<std::string> args) {
   if (given)
     if (auto err = apply_config_file(file, custom_options_, content, file_password))
       return err;
-  if (!password)
+  bool password_env = false;
+  if (!password) {
     password = from_env("RILL_REDIS_PASSWORD");
+    password_env = password.has_value();
+  }
   if (!password)
     password = file_password;
   if (password)
@@ -306,9 +322,19 @@ caf::error config::load(std::vector<std::string> args) {
     return caf::none;
   if (auto err = reject_unknown_keys(custom_options_, content))
     return err;
-  if (!redis_address.empty())
+  if (redis_address.empty())
+    redis_address = redis_url; // --redis wins over redis.url
+  if (!redis_address.empty()) {
     if (auto err = parse_seeds(redis_address, redis))
       return err;
+    if (redis_address.find("://") != std::string::npos) {
+      auto url = parse_redis_url(redis_address);
+      if (url->password && !password_flag && (url_flag || !password_env))
+        redis.password = *url->password;
+      if (!url->user.empty() && !user_given)
+        redis.user = url->user;
+    }
+  }
   if (redis_cluster != "auto" && redis_cluster != "true" && redis_cluster != "false")
     return make_error(sec::invalid_config,
                       "redis.cluster: auto, true or false, got '" + redis_cluster + "'");
@@ -321,6 +347,9 @@ caf::error config::load(std::vector<std::string> args) {
     return make_error(sec::invalid_config, "log.level: unknown level '" + log_level + "'");
   if (auto err = validate(redis))
     return err;
+  if (redis.tls) // unreadable or mismatched TLS files are a config error, found now
+    if (auto ctx = make_tls_context(redis); !ctx)
+      return ctx.error();
   if (auto err = validate(producer))
     return err;
   if (auto err = validate(http))
@@ -342,6 +371,10 @@ caf::settings config::dump_content() const {
   auto result = actor_system_config::dump_content();
   if (!redis.password.empty())
     caf::put(result, "redis.password", std::string{"<redacted>"});
+  if (!redis_address.empty()) // a URL may carry a password
+    caf::put(result, "redis", redacted_url(redis_address));
+  if (!redis_url.empty())
+    caf::put(result, "redis.url", redacted_url(redis_url));
   if (!http.token.empty())
     caf::put(result, "http.token", std::string{"<redacted>"});
   if (!openssl_passphrase.empty())

@@ -4,6 +4,7 @@
 
 #include <caf/actor_system_config.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,8 +51,25 @@ caf::error parse_listen(const std::string& listen, std::string& host, uint16_t& 
 /// Splits "HOST:PORT" (IPv6 as "[::1]:6379").
 caf::error parse_address(const std::string& address, std::string& host, uint16_t& port);
 
-/// Parses `--redis`: one HOST:PORT, or a comma-separated list of cluster seeds
-/// (the first becomes redis.host/port, the rest redis.seeds).
+/// Parses `--redis`: one HOST:PORT, a comma-separated list of cluster seeds
+/// (the first becomes redis.host/port, the rest redis.seeds), or a URL
+/// (host, port, db and TLS from it; its user and password are the caller's
+/// to apply, see `parse_redis_url`).
 caf::error parse_seeds(const std::string& addresses, redis_options& redis);
+
+/// What `redis://[user[:password]@]host[:port][/db]` (or `rediss://`, TLS)
+/// says; user and password percent-decoded, port 6379 and db 0 by default.
+struct redis_url {
+  std::string host;
+  uint16_t port = 6379;
+  std::string user;
+  std::optional<std::string> password;
+  int db = 0;
+  bool tls = false;
+};
+caf::expected<redis_url> parse_redis_url(const std::string& url);
+
+/// `url` with its password replaced by "<redacted>", for messages.
+std::string redacted_url(const std::string& url);
 
 } // namespace rill

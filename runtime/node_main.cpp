@@ -173,6 +173,9 @@ int run_node(config& cfg, const callback_registry& callbacks,
     return rc;
   } catch (const std::invalid_argument& ex) {
     return config_error(program, ex.what());
+  } catch (const startup_error& ex) {
+    std::fprintf(stderr, "%s: %s\n", program.c_str(), ex.what());
+    return 1;
   }
 }
 

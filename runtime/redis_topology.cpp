@@ -1,5 +1,7 @@
 #include <rill/runtime/redis_topology.hpp>
 
+#include <rill/runtime/runtime.hpp>
+
 #include <rill/actors/cluster_connection.hpp>
 #include <rill/actors/error.hpp>
 #include <rill/actors/redis/key_slot.hpp>
@@ -17,20 +19,27 @@ namespace rill {
 namespace {
 
 /// `INFO cluster` on the plain connection: true when the server runs in
-/// cluster mode. Unreachable or refused: false (one server, as before).
+/// cluster mode. Unreachable: false (one server, as before). A TLS failure
+/// or TLS files that do not load: fatal, retrying the same way cannot fix it.
 bool says_cluster(caf::actor_system& sys, const connection_actor& conn, const redis_options& o) {
   caf::scoped_actor self{sys};
   bool cluster = false;
+  caf::error failed;
   self->request(conn, o.connect_timeout + o.request_timeout, make_command({"INFO", "cluster"}))
     .receive(
       [&](redis_reply& reply) {
         cluster = reply.str.find("cluster_enabled:1") != std::string::npos;
       },
-      [&](caf::error& err) {
-        spdlog::debug("redis {}: cannot ask whether it is a cluster ({}); treating it as one "
-                      "server (redis.cluster=true forces cluster mode)",
-                      endpoint_text(o.host, o.port), describe(err));
-      });
+      [&](caf::error& err) { failed = std::move(err); });
+  if (auto code = code_of(failed); code == sec::tls_failed || code == sec::invalid_config) {
+    // The actor system waits for its actors when the runtime unwinds.
+    caf::anon_send_exit(conn, caf::exit_reason::user_shutdown);
+    throw startup_error(context_text(failed));
+  }
+  if (failed)
+    spdlog::debug("redis {}: cannot ask whether it is a cluster ({}); treating it as one "
+                  "server (redis.cluster=true forces cluster mode)",
+                  endpoint_text(o.host, o.port), describe(failed));
   return cluster;
 }
 
@@ -44,11 +53,14 @@ redis_topology::redis_topology(caf::actor_system& sys, redis_options& redis,
                                const std::string& cluster_setting) :
   sys_(sys),
   shared_metrics_(std::make_shared<connection_metrics>()) {
-  if (!redis.cluster && cluster_setting == "auto" && redis.seeds.empty()) {
+  // With TLS the first connection is made here even when the mode is known:
+  // a certificate that does not verify stops the start with one line.
+  if (!redis.cluster && redis.seeds.empty() && (cluster_setting == "auto" || redis.tls)) {
     // The question goes over what becomes the shared connection of a single
     // server: no extra connection in the common case.
     auto plain = spawn_redis_connection(sys, redis, {}, shared_metrics_);
-    if (!says_cluster(sys, plain, redis)) {
+    auto cluster = says_cluster(sys, plain, redis);
+    if (!cluster || cluster_setting == "false") {
       opts_ = redis;
       shared_ = std::move(plain);
       return;

@@ -26,7 +26,7 @@ public:
   /// ("auto", "true", "false"); with "auto" and a single seed the server is
   /// asked (unreachable: one server, as before). Throws
   /// `std::invalid_argument` for a setting the cluster cannot honour
-  /// (redis.db other than 0).
+  /// (redis.db other than 0), `startup_error` (runtime.hpp) when TLS fails.
   redis_topology(caf::actor_system& sys, redis_options& redis, const std::string& cluster_setting);
 
   bool cluster() const noexcept { return opts_.cluster; }

@@ -33,6 +33,15 @@ namespace rill {
 class http_service;
 class redis_topology;
 
+/// Thrown by the runtime's constructor when Redis refuses the connection in a
+/// way that retrying cannot fix: a TLS certificate that does not verify, TLS
+/// files that do not load (docs/tls.md). Other problems (Redis down) are
+/// retried, as everywhere.
+class startup_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
 class runtime {
 public:
   /// What `run` returns when acks could not be flushed at the end.

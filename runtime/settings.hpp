@@ -83,6 +83,8 @@ struct settings {
   http_settings http;
   gateway_settings gateway;
   metrics_settings metrics;
+  /// `redis.url` (a config file's form of `--redis URL`).
+  std::string redis_url;
   /// `redis.cluster`: "auto" (cluster mode if the server says
   /// cluster_enabled:1, or with several seeds), "true" or "false".
   std::string redis_cluster = "auto";

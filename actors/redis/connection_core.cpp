@@ -8,6 +8,26 @@
 
 namespace rill {
 
+namespace {
+
+/// A reason that waiting will not fix keeps its code (a rejected password, a
+/// certificate that does not verify); any other makes the server
+/// "unavailable" for the requests it stops.
+sec lasting_code(const caf::error& reason) {
+  auto code = code_of(reason);
+  switch (code) {
+    case sec::auth_failed:
+    case sec::no_permission:
+    case sec::tls_failed:
+    case sec::invalid_config:
+      return code;
+    default:
+      return sec::redis_unavailable;
+  }
+}
+
+} // namespace
+
 connection_core::connection_core(redis_options opts, sink& out) :
   opts_(std::move(opts)), out_(out), endpoint_(endpoint_text(opts_.host, opts_.port)),
   retry_(opts_.reconnect_min, opts_.reconnect_max) {
@@ -54,9 +74,7 @@ caf::error connection_core::refuse(const redis_command& cmd) const {
   if (phase_ == phase::down) {
     // A rejected password will not fix itself by waiting: say so, rather
     // than a generic "unavailable".
-    auto code = code_of(last_error_);
-    if (code != sec::auth_failed && code != sec::no_permission)
-      code = sec::redis_unavailable;
+    auto code = lasting_code(last_error_);
     return make_error(code, "redis " + endpoint_ + " is unavailable"
                               + (last_error_ ? " (" + context_text(last_error_) + ")" : ""));
   }
@@ -206,9 +224,8 @@ void connection_core::close(caf::error reason) {
                     ? make_error(sec::connection_lost, "connection to redis " + endpoint_
                                                          + " lost (" + context_text(reason) + ")")
                     : reason;
-  auto unsent_err
-    = make_error(sec::redis_unavailable, "not sent: no connection to redis " + endpoint_ + " ("
-                                           + context_text(reason) + ")");
+  auto unsent_err = make_error(lasting_code(reason), "not sent: no connection to redis " + endpoint_
+                                                       + " (" + context_text(reason) + ")");
   // Taken out first: an answer's handler may submit again (it is refused:
   // the core is down).
   auto failed = std::move(pending_);

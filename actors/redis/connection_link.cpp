@@ -123,7 +123,16 @@ void connection_link::submit_early() {
   early.clear();
 }
 
+void connection_link::seal() {
+  if (!tls || plain.empty())
+    return;
+  if (auto err = tls->write(plain, out); err && !tls_error)
+    tls_error = std::move(err);
+  plain.clear();
+}
+
 void connection_link::send_out() {
+  seal();
   if (out.empty() || !ready || scribe_busy || flush_posted)
     return;
   auto n = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);

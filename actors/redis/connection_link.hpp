@@ -20,6 +20,7 @@
 
 #include <rill/actors/interfaces.hpp>
 #include <rill/actors/redis/connection_core.hpp>
+#include <rill/actors/redis/tls_session.hpp>
 
 #include <caf/actor_addr.hpp>
 #include <caf/actor_system.hpp>
@@ -81,8 +82,16 @@ public:
 
   std::recursive_mutex mutex;
   std::optional<connection_core> core;
-  /// What the core wrote and nobody sent yet.
+  /// What the core wrote and nobody sent yet (with TLS: records).
   std::vector<char> out;
+  /// With TLS: the session of this connection attempt, the core's plaintext
+  /// before `seal` turns it into records in `out`, and a failure of that
+  /// (the broker closes the connection with it).
+  std::unique_ptr<tls_session> tls;
+  std::vector<char> plain;
+  caf::error tls_error;
+  /// Encrypts what the core wrote (no-op without TLS).
+  void seal();
   /// One target per caller request the core holds, oldest first.
   std::deque<reply_target> targets;
   caf::actor_addr broker;

@@ -3,9 +3,11 @@
 #include "commands.hpp"
 #include <rill/actors/error.hpp>
 #include <rill/runtime/logging.hpp>
+#include <rill/runtime/runtime.hpp>
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <iostream>
@@ -179,5 +181,8 @@ int main(int argc, char** argv) {
     return run(cfg);
   } catch (const std::invalid_argument& ex) {
     return rill::cli::config_error(command, ex.what());
+  } catch (const rill::startup_error& ex) { // e.g. a certificate that does not verify
+    std::fprintf(stderr, "rill %s: %s\n", command.c_str(), ex.what());
+    return 1;
   }
 }

@@ -9,7 +9,9 @@
 #include <caf/send.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 namespace rill::cli {
@@ -49,7 +51,18 @@ int produce_command(cli_config& cfg) {
       std::fprintf(stderr, "rill produce: %s\n", describe(top.error()).c_str());
       return 1;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds{200}); // Redis not there yet
+    // Redis not there yet. SIGINT/SIGTERM are blocked for the runtime's run():
+    // take them here too, or a produce against a dead server never stops.
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    timespec wait{0, 200'000'000};
+    if (auto sig = sigtimedwait(&stop, nullptr, &wait); sig > 0) {
+      std::fprintf(stderr, "rill produce: %s before Redis answered: %s\n", strsignal(sig),
+                   describe(top.error()).c_str());
+      return 1;
+    }
   }
   auto progress_state = std::make_shared<load_progress>();
   auto start = std::chrono::steady_clock::now();

@@ -173,3 +173,58 @@ CAF_TEST(the seq checksum detects a loss hidden by a duplicate) {
   CAF_CHECK(!parse_seq("12x"));
   CAF_CHECK(!parse_seq(""));
 }
+
+CAF_TEST(every redis URL form parses to its parts) {
+  auto url = [](const std::string& text) {
+    auto parsed = rill::parse_redis_url(text);
+    CAF_REQUIRE(parsed);
+    return *parsed;
+  };
+  auto plain = url("redis://10.0.0.5");
+  CAF_CHECK_EQUAL(plain.host, "10.0.0.5");
+  CAF_CHECK_EQUAL(plain.port, 6379);
+  CAF_CHECK_EQUAL(plain.db, 0);
+  CAF_CHECK(!plain.tls);
+  CAF_CHECK(!plain.password);
+  auto full = url("rediss://alice:p%40ss%3Aword@cache.example.com:6380/7");
+  CAF_CHECK_EQUAL(full.host, "cache.example.com");
+  CAF_CHECK_EQUAL(full.port, 6380);
+  CAF_CHECK_EQUAL(full.user, "alice");
+  CAF_CHECK_EQUAL(*full.password, "p@ss:word");
+  CAF_CHECK_EQUAL(full.db, 7);
+  CAF_CHECK(full.tls);
+  auto password_only = url("redis://:secret@h:1/");
+  CAF_CHECK_EQUAL(password_only.user, "");
+  CAF_CHECK_EQUAL(*password_only.password, "secret");
+  auto v6 = url("redis://[::1]:7000/2");
+  CAF_CHECK_EQUAL(v6.host, "::1");
+  CAF_CHECK_EQUAL(v6.port, 7000);
+  auto v6_default_port = url("redis://[::1]");
+  CAF_CHECK_EQUAL(v6_default_port.host, "::1");
+  CAF_CHECK_EQUAL(v6_default_port.port, 6379);
+  for (const char* bad : {"http://h", "redis://", "redis://h:0", "redis://h:99999", "redis://h/x",
+                          "redis://h?db=1", "redis://u:%zz@h", "redis://:pw@"}) {
+    auto parsed = rill::parse_redis_url(bad);
+    CAF_CHECK(!parsed);
+    if (!parsed)
+      CAF_CHECK_EQUAL(rill::describe(parsed.error()).find("pw@"), std::string::npos);
+  }
+  CAF_CHECK_EQUAL(rill::redacted_url("redis://u:secret@h:1/0"), "redis://u:<redacted>@h:1/0");
+  CAF_CHECK_EQUAL(rill::redacted_url("redis://h:1"), "redis://h:1");
+}
+
+CAF_TEST(a URL in-- redis sets host port database and TLS) {
+  rill::config cfg;
+  CAF_REQUIRE(!cfg.load({"--redis=rediss://u:pw@127.0.0.1:6390/3", "--redis.tls-insecure"}));
+  CAF_CHECK_EQUAL(cfg.redis.host, "127.0.0.1");
+  CAF_CHECK_EQUAL(cfg.redis.port, 6390);
+  CAF_CHECK_EQUAL(cfg.redis.db, 3);
+  CAF_CHECK(cfg.redis.tls);
+  CAF_CHECK_EQUAL(cfg.redis.user, "u");
+  CAF_CHECK_EQUAL(cfg.redis.password, "pw");
+  rill::config explicit_password;
+  CAF_REQUIRE(!explicit_password.load({"--redis=redis://:pw@h:1", "--redis.password=flag"}));
+  CAF_CHECK_EQUAL(explicit_password.redis.password, "flag"); // the explicit flag wins
+  auto dump = caf::to_string(cfg.dump_content());
+  CAF_CHECK_EQUAL(dump.find("pw@"), std::string::npos);
+}
