@@ -3,6 +3,7 @@
 #include <rill/runtime/config.hpp>
 
 #include <rill/actors/error.hpp>
+#include <rill/runtime/http_credentials.hpp>
 
 #include <cstdlib>
 #include <optional>
@@ -25,29 +26,6 @@ caf::error parse_listen(const std::string& listen, std::string& host, uint16_t& 
                       "http.listen: expected HOST:PORT or PORT, got '" + listen + "'");
   return caf::none;
 }
-
-namespace {
-
-/// `%XX` escapes decoded (user and password in a URL may hold any byte).
-std::optional<std::string> percent_decoded(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size())
-      return std::nullopt;
-    auto hex = std::string{text.substr(i + 1, 2)};
-    if (hex.size() != 2 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
-      return std::nullopt;
-    out += static_cast<char>(std::stoi(hex, nullptr, 16));
-    i += 2;
-  }
-  return out;
-}
-
-} // namespace
 
 std::string redacted_url(const std::string& url) {
   auto scheme = url.find("://");
