@@ -1,4 +1,4 @@
-// The address forms of the config: `--redis` (one address or cluster seeds)
+// The address forms of the config: `--redis` (one address, cluster seeds or a URL)
 // and `http.listen`.
 #include <rill/runtime/config.hpp>
 
