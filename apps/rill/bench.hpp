@@ -111,7 +111,20 @@ using cli::summary;
 /// Number of threads of this process.
 int thread_count();
 
+/// One rill round of `bench consume` (stream "bench:rill", prefilled):
+/// msgs/s, and with --work-us the mean time from an entry's first callback
+/// starting to its async wait finishing.
+struct consume_round {
+  double rate = 0;
+  double wall_s = 0;
+  double callback_us = 0;
+  double per_read = 0; ///< entries per XREADGROUP
+  double per_xack = 0; ///< entries per XACK
+};
+consume_round rill_consume_round(const cli_config& cfg, uint64_t n, uint32_t k);
+
 int consume_case(cli_config& cfg);
+int tls_case(cli_config& cfg);
 int latency_case(cli_config& cfg);
 int scale_case(cli_config& cfg);
 int responsiveness_case(cli_config& cfg);

@@ -12,18 +12,6 @@
 
 namespace rill::bench {
 
-namespace {
-
-/// One rill round of `bench consume`: msgs/s, and with --work-us the mean
-/// time from an entry's first callback starting to its async wait finishing.
-struct consume_round {
-  double rate = 0;
-  double wall_s = 0;
-  double callback_us = 0;
-  double per_read = 0; ///< entries per XREADGROUP
-  double per_xack = 0; ///< entries per XACK
-};
-
 consume_round rill_consume_round(const cli_config& cfg, uint64_t n, uint32_t k) {
   consume_round out;
   runtime rt{cfg};
@@ -58,8 +46,6 @@ consume_round rill_consume_round(const cli_config& cfg, uint64_t n, uint32_t k) 
   out.per_xack = m.ack_batches > 0 ? static_cast<double>(m.acked) / m.ack_batches : 0;
   return out;
 }
-
-} // namespace
 
 int consume_case(cli_config& cfg) {
   const uint64_t n = cfg.count > 0 ? cfg.count : 200'000;
@@ -277,13 +263,16 @@ int bench_command(cli_config& cfg, const std::string& which) {
       return bench::gateway_case(cfg);
     if (which == "cluster")
       return bench::cluster_case(cfg);
+    if (which == "tls")
+      return bench::tls_case(cfg);
   } catch (const std::exception& ex) {
     std::fprintf(stderr, "rill bench %s: %s\n", which.c_str(), ex.what());
     return 1;
   }
   return config_error(
-    "bench", "unknown case '" + which
-               + "' (consume, latency, scale, responsiveness, nodes, scrape, gateway, cluster)");
+    "bench",
+    "unknown case '" + which
+      + "' (consume, latency, scale, responsiveness, nodes, scrape, gateway, cluster, tls)");
 }
 
 } // namespace rill::cli

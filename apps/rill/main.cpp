@@ -99,6 +99,7 @@ struct command_line {
     add(bench, "gateway", "--clients N SSE clients of a gateway process, --rate R per stream",
         which);
     add(bench, "cluster", "--streams S (30) drained from one server vs a 3-master cluster", which);
+    add(bench, "tls", "drain --count entries over TLS vs plaintext, K=64 and 512", which);
     add(&app, "status", "streams, groups, lag, pending and consumers, from Redis alone", command);
     auto* dead = app.add_subcommand("dead-letters", "the dead letters of --stream");
     dead->require_subcommand(1);
