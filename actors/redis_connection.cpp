@@ -320,8 +320,10 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
       locked(self, [attempt](auto& st, auto& link, auto& core) {
         if (attempt != st.attempt || core.current() != connection_core::phase::connecting)
           return;
-        if (link.tls && !link.tls->established()) {
-          // A plaintext port never answers a ClientHello (no newline in it).
+        if (link.tls && !link.tls->established() && !link.scribe_busy) {
+          // Connected (the ClientHello was written), but a plaintext port
+          // never answers one: it has no newline. A host that never took the
+          // TCP connect is "no connection", as without TLS.
           core.close(
             make_error(sec::tls_failed,
                        "no TLS handshake from redis " + core.endpoint() + " within "
@@ -331,15 +333,13 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
                          + " ms (is TLS on at that port?)"));
           return;
         }
-        {
-          core.close(
-            make_error(sec::connect_failed,
-                       "no connection to redis " + core.endpoint() + " within "
-                         + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            st.opts.connect_timeout)
-                                            .count())
-                         + " ms"));
-        }
+        core.close(
+          make_error(sec::connect_failed,
+                     "no connection to redis " + core.endpoint() + " within "
+                       + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          st.opts.connect_timeout)
+                                          .count())
+                       + " ms"));
       });
     },
     [self](reconnect_atom) {
