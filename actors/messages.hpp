@@ -135,6 +135,17 @@ using conn_up_atom = caf::atom_constant<caf::atom("conn_up")>;
 /// not establish its connection.
 using conn_down_atom = caf::atom_constant<caf::atom("conn_down")>;
 
+/// connection -> listener: `(push_atom, redis_reply)` a message on a
+/// subscribed connection (`["message", channel, payload]`).
+using push_atom = caf::atom_constant<caf::atom("push")>;
+
+/// -> sentinel watcher: `resolve_atom` -> `(std::string host, uint16_t port)`,
+/// the master's address once a sentinel named it; a connection that lost
+/// its master sends it without waiting for the answer.
+using resolve_atom = caf::atom_constant<caf::atom("resolve")>;
+/// sentinel watcher -> connections: `moved_atom` the master's address changed.
+using moved_atom = caf::atom_constant<caf::atom("moved")>;
+
 /// connection (self) timers.
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;

@@ -66,6 +66,13 @@ caf::error validate(const redis_options& x) {
     return bad("redis.cluster-refresh: at least 100ms");
   if (x.cluster && x.db != 0)
     return bad("redis.db: Redis Cluster has only database 0");
+  if (x.sentinels.empty() != x.sentinel_master.empty())
+    return bad(x.sentinels.empty() ? "redis.sentinel-master: needs redis.sentinels"
+                                   : "redis.sentinels: needs redis.sentinel-master (its name)");
+  if (!x.sentinels.empty() && (x.cluster || !x.seeds.empty()))
+    return bad("redis.sentinels: Sentinel and Redis Cluster do not mix (redis.cluster, seeds)");
+  if (x.sentinel_refresh < 100ms)
+    return bad("redis.sentinel-refresh: at least 100ms");
   return caf::none;
 }
 

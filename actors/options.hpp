@@ -68,6 +68,19 @@ struct redis_options {
   std::vector<redis_endpoint> seeds;
   /// How often the slot map is read again without a reason to.
   caf::timespan cluster_refresh = 10s;
+
+  // -- Sentinel (docs/sentinel.md) ----------------------------------------------
+
+  /// Sentinels to ask for the master's address (host and port above are then
+  /// not used). The master is asked for again on every lost connection, on
+  /// `+switch-master` and on a READONLY reply.
+  std::vector<redis_endpoint> sentinels;
+  /// The master's name in the sentinels' configuration.
+  std::string sentinel_master;
+  /// AUTH password for the sentinels (not the master's); never logged.
+  std::string sentinel_password;
+  /// How often the sentinels are asked again without a reason to.
+  caf::timespan sentinel_refresh = 5s;
 };
 
 /// One consumer: a (stream, group) pair processed by `max_in_flight` workers.

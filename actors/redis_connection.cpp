@@ -7,6 +7,7 @@
 
 #include <caf/io/broker.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/send.hpp>
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -40,6 +41,7 @@ public:
   void answer(connection_core::answer&& result) override;
   void up(int64_t client_id) override;
   void down(const caf::error& err, caf::timespan retry_in) override;
+  void push(redis_reply&& message) override;
 };
 
 struct connection_state {
@@ -52,6 +54,9 @@ struct connection_state {
   /// TLS files that do not load): every attempt fails with it.
   caf::error resolve_error;
   std::shared_ptr<ssl_ctx_st> tls_ctx; // with redis.tls
+  /// Sentinel mode: where the master is, and the one `addr` was resolved for.
+  std::shared_ptr<master_address> master;
+  std::optional<redis_endpoint> target;
   caf::io::connection_handle hdl;
   /// The core, the socket and the reply targets, shared with requesters
   /// that send on their own thread (actors/redis/connection_link.hpp).
@@ -119,6 +124,13 @@ void broker_sink::down(const caf::error& err, caf::timespan retry_in) {
   if (self->state.listener)
     self->send(self->state.listener, conn_down_atom::value, err);
   self->delayed_send(self, retry_in, reconnect_atom::value);
+  if (self->state.master) // the sentinels may know better by the next attempt
+    caf::anon_send(caf::actor_cast<caf::actor>(self->state.master->watcher), resolve_atom::value);
+}
+
+void broker_sink::push(redis_reply&& message) {
+  if (self->state.listener)
+    self->send(self->state.listener, push_atom::value, std::move(message));
 }
 
 caf::error resolve(connection_state& st) {
@@ -137,10 +149,32 @@ caf::error resolve(connection_state& st) {
   return caf::none;
 }
 
+/// Sentinel mode: points the next connect at the master the sentinels named
+/// last. False when they have named none yet.
+bool aim_at_master(connection_state& st, connection_core& core) {
+  auto ep = st.master->get();
+  if (!ep) {
+    core.connect_failed(
+      make_error(sec::redis_unavailable,
+                 "the sentinels have not named the master '" + st.opts.sentinel_master + "' yet"));
+    return false;
+  }
+  if (ep == st.target)
+    return true;
+  st.target = ep;
+  st.opts.host = ep->host;
+  st.opts.port = ep->port;
+  core.retarget(*ep);
+  st.resolve_error = resolve(st);
+  return true;
+}
+
 void connect(broker_ptr self) {
   auto& st = self->state;
   auto& link = *st.link;
   auto& core = *link.core;
+  if (st.master && !aim_at_master(st, core))
+    return;
   if (st.resolve_error) {
     core.connect_failed(st.resolve_error);
     return;
@@ -213,11 +247,17 @@ void locked(broker_ptr self, F f) {
 
 caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listener,
                          std::shared_ptr<connection_metrics> metrics,
-                         std::shared_ptr<connection_link> link) {
+                         std::shared_ptr<connection_link> link,
+                         std::shared_ptr<master_address> master) {
   auto& st = self->state;
   st.opts = std::move(opts);
   st.listener = std::move(listener);
   st.metrics = std::move(metrics);
+  st.master = std::move(master);
+  if (st.master) {
+    st.master->enlist(self->address());
+    self->attach_functor([m = st.master, addr = self->address()] { m->forget(addr); });
+  }
   st.link = std::move(link); // its broker address is set by spawn_redis_connection
   self->attach_functor([m = st.metrics, l = st.link, addr = self->address()] {
     m->up.store(false, std::memory_order_relaxed);
@@ -230,7 +270,8 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
     l->early.clear();
   });
   st.sink.self = self;
-  st.resolve_error = resolve(st);
+  if (!st.master) // Sentinel mode resolves the master's address per connect
+    st.resolve_error = resolve(st);
   if (st.opts.tls && !st.resolve_error) {
     if (auto ctx = make_tls_context(st.opts))
       st.tls_ctx = std::move(*ctx);
@@ -342,6 +383,20 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
                        + " ms"));
       });
     },
+    [self](moved_atom) {
+      // The sentinels named another master: a connection elsewhere goes
+      // there now (an old master cut off from the sentinels may still take
+      // writes that its demotion would throw away).
+      locked(self, [self](auto& st, auto&, auto& core) {
+        auto ep = st.master ? st.master->get() : std::nullopt;
+        if (!ep || ep == st.target)
+          return;
+        core.close(make_error(sec::redis_unavailable, "the sentinels moved the master '"
+                                                        + st.opts.sentinel_master + "' to "
+                                                        + endpoint_text(*ep)));
+        connect(self);
+      });
+    },
     [self](reconnect_atom) {
       locked(self, [self](auto&, auto&, auto& core) {
         if (core.current() == connection_core::phase::down)
@@ -355,14 +410,15 @@ caf::behavior connection(broker_ptr self, redis_options opts, caf::actor listene
 
 connection_actor spawn_redis_connection(caf::actor_system& sys, redis_options opts,
                                         caf::actor listener,
-                                        std::shared_ptr<connection_metrics> metrics) {
+                                        std::shared_ptr<connection_metrics> metrics,
+                                        std::shared_ptr<master_address> master) {
   if (!metrics)
     metrics = std::make_shared<connection_metrics>();
   // The broker's full behaviour also takes I/O events and its own timers;
   // others get the typed request interface only.
   auto link = std::make_shared<connection_link>(sys);
   auto conn = caf::actor_cast<connection_actor>(sys.middleman().spawn_broker(
-    connection, std::move(opts), std::move(listener), std::move(metrics), link));
+    connection, std::move(opts), std::move(listener), std::move(metrics), link, std::move(master)));
   // Findable at once: requests that come before the broker starts wait in
   // the link (submit_early).
   link->broker = caf::actor_cast<caf::actor_addr>(conn);

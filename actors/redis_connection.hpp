@@ -3,6 +3,7 @@
 #include <rill/actors/interfaces.hpp>
 #include <rill/actors/metrics.hpp>
 #include <rill/actors/options.hpp>
+#include <rill/actors/redis/master_address.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -42,8 +43,14 @@ namespace rill {
 /// - `listener` (if any) receives `(conn_up_atom, client_id)` after each
 ///   handshake and `(conn_down_atom, error)` on each loss.
 /// - `metrics` (if any) shows whether it is up, its connects and its losses.
+/// - After a SUBSCRIBE, each message goes to `listener` as `(push_atom, reply)`.
+/// - With `master` (Sentinel mode, docs/sentinel.md) it connects to the
+///   address the sentinels named last, checks with ROLE that it is a master,
+///   asks the watcher again when it lost it or got READONLY, and moves when
+///   the watcher says the master moved.
 connection_actor spawn_redis_connection(caf::actor_system& sys, redis_options opts,
                                         caf::actor listener = {},
-                                        std::shared_ptr<connection_metrics> metrics = {});
+                                        std::shared_ptr<connection_metrics> metrics = {},
+                                        std::shared_ptr<master_address> master = {});
 
 } // namespace rill

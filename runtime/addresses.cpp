@@ -111,21 +111,27 @@ caf::error parse_seeds(const std::string& addresses, redis_options& redis) {
     return caf::none;
   }
   std::vector<redis_endpoint> all;
+  if (auto err = parse_address_list(addresses, all))
+    return err;
+  redis.host = all.front().host;
+  redis.port = all.front().port;
+  redis.seeds.assign(all.begin() + 1, all.end());
+  return caf::none;
+}
+
+caf::error parse_address_list(const std::string& addresses, std::vector<redis_endpoint>& out) {
+  out.clear();
   size_t from = 0;
   for (;;) {
     auto comma = addresses.find(',', from);
     redis_endpoint ep;
     if (auto err = parse_address(addresses.substr(from, comma - from), ep.host, ep.port))
       return err;
-    all.push_back(std::move(ep));
+    out.push_back(std::move(ep));
     if (comma == std::string::npos)
-      break;
+      return caf::none;
     from = comma + 1;
   }
-  redis.host = all.front().host;
-  redis.port = all.front().port;
-  redis.seeds.assign(all.begin() + 1, all.end());
-  return caf::none;
 }
 
 caf::error parse_address(const std::string& address, std::string& host, uint16_t& port) {

@@ -3,6 +3,7 @@
 #include <rill/actors/error.hpp>
 #include <rill/actors/messages.hpp>
 #include <rill/actors/redis/tls_session.hpp>
+#include <rill/runtime/redis_settings.hpp>
 #include <rill/runtime/secrets.hpp>
 
 #include <caf/config_option_set.hpp>
@@ -38,27 +39,7 @@ config::config() {
     .add(plain, "plain", "node: unencrypted node links (required until TLS is set up)")
     .add(remote_workers_only, "remote-workers-only", "node: no local workers for readers")
     .add(scheduler_threads, "scheduler-threads", "actor scheduler threads (0: one per core)");
-  opt_group{custom_options_, "redis"}
-    .add(redis.host, "host", "Redis host")
-    .add(redis.port, "port", "Redis port")
-    .add(redis.user, "user", "ACL user for AUTH")
-    .add(redis.password, "password", "password for AUTH (never logged)")
-    .add(redis.db, "db", "database for SELECT")
-    .add(redis.client_name, "client-name", "name for CLIENT SETNAME")
-    .add(redis.connect_timeout, "connect-timeout", "deadline for connect + handshake")
-    .add(redis.request_timeout, "request-timeout", "deadline for each reply")
-    .add(redis.reconnect_min, "reconnect-min", "first reconnect delay")
-    .add(redis.reconnect_max, "reconnect-max", "longest reconnect delay")
-    .add(redis.max_queued, "max-queued", "requests queued while connecting")
-    .add(redis_url, "url", "redis://[user[:password]@]host[:port][/db] or rediss:// (TLS)")
-    .add(redis.tls, "tls", "TLS to Redis (rediss:// sets it)")
-    .add(redis.tls_ca_file, "tls-ca-file", "CA certificates (PEM) for the server (default: system)")
-    .add(redis.tls_cert_file, "tls-cert-file", "client certificate (PEM), for mutual TLS")
-    .add(redis.tls_key_file, "tls-key-file", "client key (PEM), for mutual TLS")
-    .add(redis.tls_server_name, "tls-server-name", "name to verify and send as SNI (default: host)")
-    .add(redis.tls_insecure, "tls-insecure", "do not verify the server's certificate (warns)")
-    .add(redis_cluster, "cluster", "Redis Cluster: auto (ask the server), true or false")
-    .add(redis.cluster_refresh, "cluster-refresh", "cluster: re-read the slot map this often");
+  add_redis_options(custom_options_, *this);
   opt_group{custom_options_, "consumer"}
     .add(consumer.stream, "stream", "stream key")
     .add(consumer.group, "group", "consumer group")
@@ -274,6 +255,7 @@ caf::error config::load(std::vector<std::string> args) {
     return a.rfind("--redis=", 0) == 0 || a.rfind("--redis.url=", 0) == 0;
   });
   auto token = take_flag(args, "http.token");
+  auto sentinel_password = take_flag(args, "redis.sentinel-password");
   auto user_given = std::any_of(args.begin(), args.end(), [](const std::string& a) {
     return a.rfind("--redis.user=", 0) == 0;
   });
@@ -335,6 +317,8 @@ caf::error config::load(std::vector<std::string> args) {
         redis.user = url->user;
     }
   }
+  if (auto err = load_sentinels(*this, sentinel_password))
+    return err;
   if (redis_cluster != "auto" && redis_cluster != "true" && redis_cluster != "false")
     return make_error(sec::invalid_config,
                       "redis.cluster: auto, true or false, got '" + redis_cluster + "'");
@@ -377,6 +361,8 @@ caf::settings config::dump_content() const {
     caf::put(result, "redis.url", redacted_url(redis_url));
   if (!http.token.empty())
     caf::put(result, "http.token", std::string{"<redacted>"});
+  if (!redis.sentinel_password.empty())
+    caf::put(result, "redis.sentinel-password", std::string{"<redacted>"});
   if (!openssl_passphrase.empty())
     caf::put(result, "openssl.passphrase", std::string{"<redacted>"});
   return result;

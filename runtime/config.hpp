@@ -51,6 +51,9 @@ caf::error parse_listen(const std::string& listen, std::string& host, uint16_t& 
 /// Splits "HOST:PORT" (IPv6 as "[::1]:6379").
 caf::error parse_address(const std::string& address, std::string& host, uint16_t& port);
 
+/// "HOST:PORT,HOST:PORT,...".
+caf::error parse_address_list(const std::string& addresses, std::vector<redis_endpoint>& out);
+
 /// Parses `--redis`: one HOST:PORT, a comma-separated list of cluster seeds
 /// (the first becomes redis.host/port, the rest redis.seeds), or a URL
 /// (host, port, db and TLS from it; its user and password are the caller's

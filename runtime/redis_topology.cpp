@@ -6,6 +6,7 @@
 #include <rill/actors/error.hpp>
 #include <rill/actors/redis/key_slot.hpp>
 #include <rill/actors/redis_connection.hpp>
+#include <rill/actors/sentinel_watcher.hpp>
 
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -53,6 +54,12 @@ redis_topology::redis_topology(caf::actor_system& sys, redis_options& redis,
                                const std::string& cluster_setting) :
   sys_(sys),
   shared_metrics_(std::make_shared<connection_metrics>()) {
+  if (!redis.sentinels.empty()) {
+    opts_ = redis;
+    watch_sentinels();
+    shared_ = spawn_redis_connection(sys, opts_, {}, shared_metrics_, master_);
+    return;
+  }
   // With TLS the first connection is made here even when the mode is known:
   // a certificate that does not verify stops the start with one line.
   if (!redis.cluster && redis.seeds.empty() && (cluster_setting == "auto" || redis.tls)) {
@@ -91,7 +98,7 @@ connection_actor redis_topology::spawn_own(const std::string& stream,
   if (!opts.client_name.empty())
     opts.client_name += name_suffix;
   if (!opts.cluster)
-    return spawn_redis_connection(sys_, opts, std::move(listener), std::move(metrics));
+    return spawn_redis_connection(sys_, opts, std::move(listener), std::move(metrics), master_);
   return spawn_cluster_connection(sys_, opts, map_, caf::actor_cast<caf::actor>(shared_), stream,
                                   std::move(listener), std::move(metrics));
 }
@@ -110,8 +117,31 @@ std::string redis_topology::dead_letter_stream(const std::string& stream,
   return dead;
 }
 
+void redis_topology::watch_sentinels() {
+  master_ = std::make_shared<master_address>();
+  watcher_ = spawn_sentinel_watcher(sys_, opts_, master_);
+  caf::scoped_actor self{sys_};
+  // Each sentinel may take a connect and a reply before the next is asked.
+  auto wait = (opts_.connect_timeout + opts_.request_timeout) * opts_.sentinels.size();
+  caf::error failed;
+  self->request(watcher_, wait, resolve_atom::value)
+    .receive([](std::string&, uint16_t) {}, [&](caf::error& err) { failed = std::move(err); });
+  auto code = code_of(failed);
+  if (code == sec::invalid_config || code == sec::tls_failed || code == sec::auth_failed) {
+    caf::anon_send_exit(watcher_, caf::exit_reason::user_shutdown);
+    auto why = "redis.sentinels: " + context_text(failed);
+    if (code == sec::invalid_config) // a master name no sentinel knows: exit 2
+      throw std::invalid_argument(why);
+    throw startup_error(why);
+  }
+  if (failed) // the connections retry; the watcher keeps asking
+    spdlog::warn("redis.sentinels: {} (retrying)", context_text(failed));
+}
+
 void redis_topology::stop() {
   caf::anon_send_exit(shared_, caf::exit_reason::user_shutdown);
+  if (watcher_)
+    caf::anon_send_exit(watcher_, caf::exit_reason::user_shutdown);
 }
 
 } // namespace rill

@@ -1,8 +1,9 @@
 #pragma once
 
-// How this process reaches Redis: one server, or a Redis Cluster
-// (docs/cluster.md). Decided once, at start: `redis.cluster=true`, several
-// seeds, or - with `auto` - the seed's `INFO cluster`. Everything that opens
+// How this process reaches Redis: one server, a master found by Sentinel
+// (docs/sentinel.md), or a Redis Cluster (docs/cluster.md). Decided once, at
+// start: `redis.sentinels`, `redis.cluster=true`, several seeds, or - with
+// `auto` - the seed's `INFO cluster`. Everything that opens
 // a connection asks here, so the connection count stays what
 // docs/architecture.md says in either mode, and so does every key rill
 // derives from a stream (dead letters: same slot as the stream).
@@ -11,6 +12,7 @@
 #include <rill/actors/metrics.hpp>
 #include <rill/actors/options.hpp>
 #include <rill/actors/redis/cluster_map.hpp>
+#include <rill/actors/redis/master_address.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -51,13 +53,20 @@ public:
   /// it is not in the stream's slot (the dead-letter script takes both).
   std::string dead_letter_stream(const std::string& stream, const std::string& configured) const;
 
-  /// Stops the shared connection.
+  /// Stops the shared connection (and the sentinel watcher).
   void stop();
 
 private:
+  /// Sentinel mode: the watcher, and the master's address at start (waits
+  /// for the sentinels' first answer; throws `startup_error` when they know
+  /// no such master or TLS to them fails).
+  void watch_sentinels();
+
   caf::actor_system& sys_;
   redis_options opts_;
   std::shared_ptr<cluster_map> map_;
+  std::shared_ptr<master_address> master_; // Sentinel mode
+  caf::actor watcher_;
   std::shared_ptr<connection_metrics> shared_metrics_;
   connection_actor shared_;
 };

@@ -67,7 +67,7 @@ runtime::~runtime() {
   }
   tails_.clear(); // each ends its tailer, connection and subscribers
   caf::anon_send_exit(producer_, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(shared_conn_, caf::exit_reason::user_shutdown);
+  redis_->stop();
 }
 
 caf::actor runtime::spawn_stream_tailer(const std::string& stream, std::string from,

@@ -88,6 +88,8 @@ struct settings {
   /// `redis.cluster`: "auto" (cluster mode if the server says
   /// cluster_enabled:1, or with several seeds), "true" or "false".
   std::string redis_cluster = "auto";
+  /// `redis.sentinels`: "HOST:PORT,HOST:PORT,..." (parsed into redis.sentinels).
+  std::string redis_sentinels;
   /// spdlog level: trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
   /// The runtime blocks SIGINT and SIGTERM in every thread and `run` takes

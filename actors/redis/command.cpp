@@ -48,6 +48,13 @@ void encode(const redis_command& cmd, std::vector<char>& buf) {
   }
 }
 
+bool equals_nocase(std::string_view x, std::string_view y) {
+  return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin(), [](char a, char b) {
+           return std::toupper(static_cast<unsigned char>(a))
+                  == std::toupper(static_cast<unsigned char>(b));
+         });
+}
+
 std::string describe(const redis_command& cmd) {
   if (cmd.argv.empty())
     return "<empty command>";

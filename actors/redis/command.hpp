@@ -36,6 +36,9 @@ redis_command make_command(std::initializer_list<std::string_view> args);
 /// hiredis's `redisFormatCommandArgv` makes) to `buf`.
 void encode(const redis_command& cmd, std::vector<char>& buf);
 
+/// Command names are case-insensitive: "subscribe" is SUBSCRIBE.
+bool equals_nocase(std::string_view x, std::string_view y);
+
 /// Renders a command for logs: the name plus at most a few arguments, with the
 /// arguments of AUTH (and HELLO's AUTH) replaced by "<redacted>".
 std::string describe(const redis_command& cmd);

@@ -37,7 +37,14 @@ connection_core::connection_core(redis_options opts, sink& out) :
 void connection_core::connecting(clock_type::time_point now) {
   phase_ = phase::connecting;
   reader_.reset();
+  subscribed_ = false;
   send_handshake(now);
+}
+
+void connection_core::retarget(const redis_endpoint& ep) {
+  opts_.host = ep.host;
+  opts_.port = ep.port;
+  endpoint_ = endpoint_text(ep);
 }
 
 void connection_core::send_handshake(clock_type::time_point now) {
@@ -59,6 +66,8 @@ void connection_core::send_handshake(clock_type::time_point now) {
   if (!opts_.client_name.empty())
     step(make_command({"CLIENT", "SETNAME", opts_.client_name}), request::kind::handshake);
   step(make_command({"CONFIG", "GET", "proto-max-bulk-len"}), request::kind::probe);
+  if (!opts_.sentinels.empty())
+    step(make_command({"ROLE"}), request::kind::role);
   // Its reply marks the end of the handshake.
   step(make_command({"CLIENT", "ID"}), request::kind::handshake);
 }
@@ -107,6 +116,10 @@ void connection_core::enqueue(request req, const std::string& name, caf::timespa
 }
 
 void connection_core::submit(const redis_command& cmd, clock_type::time_point now) {
+  if (!cmd.argv.empty()
+      && (equals_nocase(cmd.argv.front(), "SUBSCRIBE")
+          || equals_nocase(cmd.argv.front(), "PSUBSCRIBE")))
+    subscribed_ = true;
   request req;
   encode(cmd, out_buf(req));
   enqueue(std::move(req), cmd.argv.empty() ? std::string{} : cmd.argv.front(), cmd.blocks_for, now);
@@ -147,12 +160,21 @@ void connection_core::received(const char* data, size_t size) {
 }
 
 void connection_core::on_reply(redis_reply& reply) {
+  if (subscribed_ && reply.is_array() && reply.elements.size() == 3
+      && reply.elements[0].str == "message") {
+    out_.push(std::move(reply));
+    return;
+  }
   if (pending_.empty()) {
     close(make_error(sec::protocol_error, "unsolicited reply: " + to_string(reply)));
     return;
   }
   auto& req = pending_.front();
+  if (!opts_.sentinels.empty() && closed_for_role(req, reply))
+    return;
   switch (req.what) {
+    case request::kind::role: // checked above
+      break;
     case request::kind::probe:
       // [name, value] when allowed; an error (NOPERM) keeps the default.
       if (reply.is_array() && reply.elements.size() == 2)
@@ -179,6 +201,27 @@ void connection_core::on_reply(redis_reply& reply) {
       break;
   }
   pending_.pop_front();
+}
+
+bool connection_core::closed_for_role(const request& req, const redis_reply& reply) {
+  std::string what;
+  if (req.what == request::kind::role) {
+    // An error (an ACL user without ROLE) cannot tell: the address stands.
+    if (reply.is_error()
+        || (reply.is_array() && !reply.elements.empty() && reply.elements[0].str == "master"))
+      return false;
+    what
+      = "is a "
+        + (reply.is_array() && !reply.elements.empty() ? reply.elements[0].str : to_string(reply))
+        + ", not a master";
+  } else if (caller_request(req) && reply.is_error() && reply.str.rfind("READONLY", 0) == 0) {
+    what = "is a replica now (" + reply.str + ")";
+  } else {
+    return false;
+  }
+  close(make_error(sec::redis_unavailable,
+                   "redis " + endpoint_ + " " + what + "; asking the sentinels again"));
+  return true;
 }
 
 void connection_core::on_handshake_reply(const request& req, redis_reply& reply) {

@@ -48,6 +48,9 @@ public:
     /// The connection is given up: close the socket, call `connecting` again
     /// after `retry_in`.
     virtual void down(const caf::error& err, caf::timespan retry_in) = 0;
+    /// A message on a subscribed connection (`["message", channel, payload]`),
+    /// which answers no request.
+    virtual void push(redis_reply&& message) { (void)message; }
   };
 
   connection_core(redis_options opts, sink& out);
@@ -60,6 +63,9 @@ public:
 
   /// A socket is open and connecting: writes the handshake.
   void connecting(clock_type::time_point now);
+
+  /// The next connect goes to `ep` (Sentinel named another master). Down only.
+  void retarget(const redis_endpoint& ep);
 
   /// Why a request cannot be sent now (down, too many pending, an argument
   /// longer than the server takes), or none. A refused request is answered
@@ -94,7 +100,9 @@ private:
   struct request {
     /// `probe`: a handshake step whose error is fine (CONFIG GET for an ACL
     /// user without the permission).
-    enum class kind : uint8_t { single, pipeline, handshake, probe };
+    /// `role`: in Sentinel mode, ROLE must say "master" (a stale address
+    /// from the sentinels, or a master demoted since).
+    enum class kind : uint8_t { single, pipeline, handshake, probe, role };
     kind what = kind::single;
     size_t remaining = 1;
     std::vector<redis_reply> replies;
@@ -114,6 +122,10 @@ private:
   void send_handshake(clock_type::time_point now);
   void on_reply(redis_reply& reply);
   void on_handshake_reply(const request& req, redis_reply& reply);
+  /// In Sentinel mode: a reply that shows the server is no longer the master
+  /// (ROLE other than master, READONLY) closes the connection, so that the
+  /// next connect asks the sentinels again. True when it did.
+  bool closed_for_role(const request& req, const redis_reply& reply);
 
   redis_options opts_;
   sink& out_;
@@ -132,6 +144,8 @@ private:
   rill::backoff retry_;
   caf::error last_error_;
   bool ever_connected_ = false;
+  /// A SUBSCRIBE was sent on this connection: "message" arrays are pushes.
+  bool subscribed_ = false;
 };
 
 } // namespace rill

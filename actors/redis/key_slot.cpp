@@ -21,13 +21,6 @@ constexpr std::array<uint16_t, 256> make_crc_table() {
 
 constexpr auto crc_table = make_crc_table();
 
-bool equals_nocase(std::string_view x, std::string_view y) {
-  return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin(), [](char a, char b) {
-           return std::toupper(static_cast<unsigned char>(a))
-                  == std::toupper(static_cast<unsigned char>(b));
-         });
-}
-
 /// Commands that never name a key: they go to any node (or to `route_key`'s).
 bool keyless(std::string_view name) {
   static constexpr std::string_view names[]

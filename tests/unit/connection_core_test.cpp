@@ -198,4 +198,90 @@ CAF_TEST(requests are refused beyond max_queued and above proto max bulk len) {
   CAF_CHECK(!is_unreachable(small.refuse(make_command({"PING"}))));
 }
 
+namespace {
+
+/// Sentinel mode: the handshake's replies up to ROLE (SETNAME, the probe).
+const std::string before_role = "+OK\r\n*2\r\n$18\r\nproto-max-bulk-len\r\n$3\r\n100\r\n";
+const std::string role_master = "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n";
+const std::string role_replica
+  = "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:6379\r\n$9\r\nconnected\r\n:0\r\n";
+
+} // namespace
+
+CAF_TEST(with sentinels the handshake asks ROLE and a replica is left at once) {
+  opts.sentinels = {redis_endpoint{"127.0.0.1", 26379}};
+  opts.sentinel_master = "m";
+  connection_core core{opts, out};
+  core.connecting(t0);
+  CAF_CHECK_EQUAL(out.take(), resp(make_command({"CLIENT", "SETNAME", "rill"}))
+                                + resp(make_command({"CONFIG", "GET", "proto-max-bulk-len"}))
+                                + resp(make_command({"ROLE"}))
+                                + resp(make_command({"CLIENT", "ID"})));
+  core.submit(make_command({"PING"}), t0);
+  feed(core, before_role + role_replica);
+  CAF_REQUIRE_EQUAL(out.downs.size(), 1u); // the sentinels' answer was stale
+  CAF_CHECK(code_of(out.downs[0]) == sec::redis_unavailable);
+  CAF_CHECK(describe(out.downs[0]).find("is a slave, not a master") != std::string::npos);
+  CAF_CHECK(out.ups.empty());
+  CAF_REQUIRE_EQUAL(out.answers.size(), 1u); // the held PING never ran there
+  CAF_CHECK(is_unreachable(std::get<caf::error>(out.answers[0])));
+  core.connecting(t0 + 1s);
+  out.take();
+  feed(core, before_role + role_master + ":7\r\n");
+  CAF_REQUIRE_EQUAL(out.ups.size(), 1u);
+  CAF_CHECK_EQUAL(out.ups[0], 7);
+  core.connecting(t0 + 2s); // an ACL user without ROLE cannot tell: it stands
+  feed(core, before_role + "-NOPERM no permission for 'role'\r\n:8\r\n");
+  CAF_CHECK_EQUAL(out.ups.size(), 2u);
+}
+
+CAF_TEST(with sentinels a READONLY reply closes the connection to ask them again) {
+  opts.sentinels = {redis_endpoint{"127.0.0.1", 26379}};
+  opts.sentinel_master = "m";
+  connection_core core{opts, out};
+  core.connecting(t0);
+  feed(core, before_role + role_master + ":7\r\n");
+  core.submit(make_command({"XACK", "s", "g", "1-1"}), t0);
+  core.submit(make_command({"GET", "k"}), t0);
+  feed(core, "-READONLY You can't write against a read only replica.\r\n");
+  CAF_REQUIRE_EQUAL(out.downs.size(), 1u);
+  CAF_CHECK(code_of(out.downs[0]) == sec::redis_unavailable);
+  CAF_CHECK(describe(out.downs[0]).find("asking the sentinels again") != std::string::npos);
+  CAF_REQUIRE_EQUAL(out.answers.size(), 2u); // both fail as unreachable: retried elsewhere
+  CAF_CHECK(is_unreachable(std::get<caf::error>(out.answers[0])));
+  CAF_CHECK(is_unreachable(std::get<caf::error>(out.answers[1])));
+  opts.sentinels.clear(); // without sentinels READONLY is the caller's error reply
+  connection_core plain{opts, out};
+  plain.connecting(t0);
+  feed(plain, handshake_done);
+  plain.submit(make_command({"XACK", "s", "g", "1-1"}), t0);
+  feed(plain, "-READONLY You can't write against a read only replica.\r\n");
+  CAF_CHECK_EQUAL(out.downs.size(), 1u);
+  CAF_CHECK(code(2) == sec::reply_error);
+}
+
+CAF_TEST(after SUBSCRIBE messages are pushes and replies still match requests) {
+  struct pushes : recorder {
+    std::vector<redis_reply> got;
+    void push(redis_reply&& msg) override { got.push_back(std::move(msg)); }
+  } sub;
+  connection_core core{opts, sub};
+  core.connecting(t0);
+  core.received(handshake_done.data(), handshake_done.size());
+  auto message = std::string{"*3\r\n$7\r\nmessage\r\n$14\r\n+switch-master\r\n$5\r\nm a b\r\n"};
+  core.submit(make_command({"SUBSCRIBE", "+switch-master"}), t0);
+  auto replies = "*3\r\n$9\r\nsubscribe\r\n$14\r\n+switch-master\r\n:1\r\n" + message;
+  core.received(replies.data(), replies.size());
+  CAF_REQUIRE_EQUAL(sub.answers.size(), 1u); // the subscription's confirmation
+  CAF_REQUIRE_EQUAL(sub.got.size(), 1u);
+  CAF_CHECK_EQUAL(sub.got[0].elements[2].str, "m a b");
+  core.submit(make_command({"PING"}), t0);
+  auto pong = message + "*2\r\n$4\r\npong\r\n$0\r\n\r\n";
+  core.received(pong.data(), pong.size());
+  CAF_CHECK_EQUAL(sub.got.size(), 2u);
+  CAF_REQUIRE_EQUAL(sub.answers.size(), 2u);
+  CAF_CHECK_EQUAL(std::get<redis_reply>(sub.answers[1]).elements[0].str, "pong");
+  CAF_CHECK(sub.downs.empty());
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
