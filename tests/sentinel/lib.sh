@@ -49,11 +49,17 @@ spawn_on_free_port() {
 # (replica_port, replica_pid) and N sentinels watching it as "m" (quorum 2),
 # each knowing the others and the replica. Sets via_sentinels: rill's flags.
 start_sentinels() {
-  local i conf auth=(--requirepass "$master_pw" --masterauth "$master_pw")
+  # Each in its own directory: a replica's full sync leaves its dump.rdb
+  # there, which a restarted neighbour must not load. No 5 s wait before a
+  # full sync.
+  local i conf auth=(--requirepass "$master_pw" --masterauth "$master_pw"
+    --repl-diskless-sync-delay 0)
+  data_args=("${auth[@]}")
   start_redis "${auth[@]}"
   master_port=$port
   master_pid=$redis_pid
-  spawn_on_free_port mcli --port "{port}" --bind 127.0.0.1 --save '' --dir "$dir" \
+  mkdir -p "$dir/replica"
+  spawn_on_free_port mcli --port "{port}" --bind 127.0.0.1 --save '' --dir "$dir/replica" \
     --logfile "$dir/replica.log" --replicaof 127.0.0.1 "$master_port" "${auth[@]}"
   replica_port=$spawned_port
   replica_pid=$spawned_pid
@@ -78,6 +84,16 @@ CONF
   wait_until 30 sentinels_ready "$1" || { echo "the sentinels did not find each other"; exit 1; }
 }
 
+# synced PORT: the master at PORT has its replica connected and at its offset
+# (WAIT would only count the calling client's own writes).
+synced() {
+  local info
+  info=$(mcli "$1" INFO replication | tr -d '\r')
+  grep -q '^connected_slaves:1' <<<"$info" \
+    && [ "$(sed -n 's/^slave0:.*offset=\([0-9]*\).*/\1/p' <<<"$info")" \
+      = "$(sed -n 's/^master_repl_offset://p' <<<"$info")" ]
+}
+
 # sentinels_ready N: each sentinel knows the N - 1 others and the replica.
 sentinels_ready() {
   local p info
@@ -90,6 +106,15 @@ sentinels_ready() {
 
 # master_by_sentinel: the master's port, as the first sentinel says.
 master_by_sentinel() { scli "${sentinel_ports[0]}" SENTINEL get-master-addr-by-name m | tail -n 1; }
+
+# master_is PORT: the first sentinel names the master at PORT.
+master_is() { [ "$(master_by_sentinel)" = "$1" ]; }
+
+# drained_at PORT STREAM RECORD N: every seq 0..N-1 recorded and nothing
+# pending for group g on the data node at PORT.
+drained_at() {
+  [ "$(distinct "$3")" -eq "$4" ] && [ "$(mcli "$1" XPENDING "$2" g | head -n 1)" = 0 ]
+}
 
 # rill_connections_at PORT CLI: rill's connections (by client name) there.
 rill_connections_at() { "$2" "$1" CLIENT LIST | grep -c ' name=rill'; }
