@@ -33,6 +33,9 @@ struct watcher_state {
   /// Sentinels that failed in a row, and those of them that know no such master.
   size_t failures = 0;
   size_t unknown = 0;
+  /// A failure was logged and no sentinel has answered since: one line for
+  /// a streak of failed rounds, however long the sentinels stay away.
+  bool complaining = false;
   caf::error last_error;
   rill::backoff retry{50ms, 2s};
   std::vector<caf::response_promise> waiting;
@@ -106,8 +109,9 @@ void ask(watcher_ptr self);
 void failed(watcher_ptr self, caf::error err, bool unknown_name) {
   auto& st = self->state;
   st.asking = false;
-  if (st.failures == 0)
+  if (!st.complaining)
     spdlog::warn("sentinel {}: {}", endpoint_text(current(st)), describe(err));
+  st.complaining = true;
   st.last_error = std::move(err);
   ++st.failures;
   st.unknown += unknown_name ? 1 : 0;
@@ -163,8 +167,9 @@ void ask(watcher_ptr self) {
           return;
         }
         st.asking = false;
-        if (st.failures > 0)
+        if (st.complaining)
           spdlog::info("sentinel {}: answers", endpoint_text(current(st)));
+        st.complaining = false;
         st.failures = 0;
         st.unknown = 0;
         st.retry.reset();

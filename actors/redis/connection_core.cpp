@@ -29,7 +29,10 @@ sec lasting_code(const caf::error& reason) {
 } // namespace
 
 connection_core::connection_core(redis_options opts, sink& out) :
-  opts_(std::move(opts)), out_(out), endpoint_(endpoint_text(opts_.host, opts_.port)),
+  opts_(std::move(opts)), out_(out),
+  // With sentinels the address is the master's, once they named it (retarget).
+  endpoint_(opts_.sentinels.empty() ? endpoint_text(opts_.host, opts_.port)
+                                    : "master '" + opts_.sentinel_master + "'"),
   retry_(opts_.reconnect_min, opts_.reconnect_max) {
   // nop
 }

@@ -115,6 +115,12 @@ sigterm_exits_0 "$pid" "the second consumer stops on SIGTERM with 0"
 check "no password in the debug log" \
   bash -c "! grep -q -e '$master_pw' -e '$sentinel_pw' '$dir/first.log' '$dir/second.log' '$dir/produce.log'"
 
+# A sentinel that is down is passed over for the next one.
+out=$(RILL_SENTINEL_PASSWORD=$sentinel_pw RILL_REDIS_PASSWORD=$master_pw timeout 30 "$rill" \
+  produce --redis.sentinels "127.0.0.1:1,127.0.0.1:${sentinel_ports[1]}" \
+  --redis.sentinel-master m --stream s3 --count 10 2>/dev/null)
+check "a dead first sentinel is passed over" grep -q '"produced":10' <<<"$out"
+
 # Bad Sentinel configuration: one clear line each, no secret.
 out=$(timeout 30 "$rill" produce --redis.sentinels "127.0.0.1:${sentinel_ports[0]}" \
   --redis.sentinel-master nosuch --redis.sentinel-password "$sentinel_pw" --stream s \
