@@ -121,6 +121,17 @@ struct consumer_options {
   caf::timespan retry_min = 100ms;
   caf::timespan retry_max = 5s;
 
+  // -- per-key order (docs/key-order.md) ------------------------------------------
+
+  /// The field whose value orders entries: those with the same value run one
+  /// after another in stream order, different values in parallel. Entries
+  /// without the field are not ordered. Empty: no ordering.
+  std::string order_by;
+  /// With `order_by`: entries that may wait behind a busy key, on top of the
+  /// workers' (0: as many as there are workers). The one exception to "never
+  /// more than max_in_flight read and not acked".
+  uint32_t max_waiting = 0;
+
   // -- failures and recovery ------------------------------------------------------
 
   /// Deliveries (Redis' own per-entry count) before a failing entry is

@@ -26,7 +26,7 @@ void check_done(reader_ptr self) {
     return;
   if (st.setup_outstanding || st.reads.outstanding() > 0 || st.slots.busy() > 0
       || !st.waiting.empty() || st.annotating > 0 || st.reclaiming > 0 || st.dead_in_flight > 0
-      || st.dead_fetching > 0)
+      || st.dead_fetching > 0 || (!st.stopping && st.keys.waiting() > 0))
     return;
   // Done with its limit, a consumer also sees its failed entries through to
   // success or the dead-letter stream. A stopping one leaves them pending:
@@ -76,8 +76,13 @@ void stop_deadline(reader_ptr self) {
 void step(reader_ptr self) {
   auto& st = self->state;
   while (!st.waiting.empty() && st.slots.idle() > 0) {
-    dispatch(self, std::move(st.waiting.front()));
+    auto entry = std::move(st.waiting.front());
     st.waiting.pop_front();
+    if (!st.keys.enabled()) {
+      dispatch(self, std::move(entry));
+    } else if (auto now = st.keys.admit(std::move(entry))) {
+      dispatch(self, std::move(*now));
+    }
   }
   redeliver_due(self);
   maybe_read(self);
@@ -144,6 +149,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
   st.metrics->consumer_name = st.opts.consumer;
   st.metrics->started_ns = steady_now_ns();
   st.reads = read_planner{st.opts.limit};
+  st.keys = key_order{st.opts.order_by};
   st.acks = ack_batcher{st.opts.ack_batch};
   st.retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
   st.ack_retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
@@ -239,7 +245,8 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
 bool reader_state::holds(const std::string& id) const {
   return in_transit.count(id) > 0 || slots.holds(id) || retries.holds(id) || acks.holds(id)
          || std::any_of(waiting.begin(), waiting.end(),
-                        [&](const stream_entry& e) { return e.id == id; });
+                        [&](const stream_entry& e) { return e.id == id; })
+         || keys.holds(id);
 }
 
 std::string label(const reader_state& st) {

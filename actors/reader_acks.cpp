@@ -92,7 +92,17 @@ void on_ack(reader_ptr self, uint32_t index, std::string id) {
   }
   st.metrics->processed.fetch_add(1, std::memory_order_relaxed);
   release(self, index);
+  settled(self, id);
   ack_later(self, std::move(id));
+}
+
+void settled(reader_ptr self, const std::string& id) {
+  auto& st = self->state;
+  if (!st.keys.enabled())
+    return;
+  // A stopping reader starts nothing new: what waits stays pending in Redis.
+  if (auto next = st.keys.settle(id); next && !st.stopping)
+    st.waiting.push_front(std::move(*next));
 }
 
 void on_nack(reader_ptr self, uint32_t index, stream_entry&& entry, const caf::error& err) {

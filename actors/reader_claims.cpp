@@ -125,8 +125,10 @@ void claim(reader_ptr self) {
         st.claim_cursor = std::move(batch->next_cursor);
         if (!batch->deleted_ids.empty()) {
           st.metrics->deleted.fetch_add(batch->deleted_ids.size(), std::memory_order_relaxed);
-          for (auto& id : batch->deleted_ids)
+          for (auto& id : batch->deleted_ids) {
+            settled(self, id); // a retrying holder's entry may be gone
             ack_later(self, std::move(id));
+          }
         }
         auto claimed = batch->entries.size();
         if (claimed > 0) {

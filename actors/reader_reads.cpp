@@ -109,8 +109,10 @@ void on_read(reader_ptr self, redis_reply& reply) {
     st.metrics->deleted.fetch_add(batch->deleted_ids.size(), std::memory_order_relaxed);
     spdlog::warn("consumer {}: {} pending entries were deleted from the stream; acking them",
                  label(st), batch->deleted_ids.size());
-    for (auto& id : batch->deleted_ids)
+    for (auto& id : batch->deleted_ids) {
+      settled(self, id); // a retrying holder's entry may be gone
       ack_later(self, std::move(id));
+    }
   }
   st.reads.count(batch->entries.size());
   if (backlog) {

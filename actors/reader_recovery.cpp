@@ -63,6 +63,7 @@ void dead_letter(reader_ptr self, stream_entry entry, std::string reason) {
         auto& st = self->state;
         --st.dead_in_flight;
         st.in_transit.erase(item->id);
+        settled(self, item->id);
         if (st.dead_retry_backoff.attempts() > 0)
           spdlog::info("consumer {}: dead letters are written to {} again", label(st),
                        st.dead_stream);
@@ -203,6 +204,7 @@ void redeliver_due(reader_ptr self) {
           // Not returned: deleted or trimmed from the stream.
           for (auto& [id, count] : *known) {
             st.metrics->deleted.fetch_add(1, std::memory_order_relaxed);
+            settled(self, id);
             ack_later(self, id);
           }
           step(self);
@@ -259,6 +261,7 @@ void retry_dead_letters(reader_ptr self) {
         }
         for (auto& [id, reason] : *reasons) { // deleted meanwhile: nothing to keep
           st.metrics->deleted.fetch_add(1, std::memory_order_relaxed);
+          settled(self, id);
           ack_later(self, id);
         }
         retry_dead_letters(self);

@@ -11,6 +11,7 @@
 #include <rill/actors/messages.hpp>
 #include <rill/actors/reader.hpp>
 #include <rill/actors/reader/ack_batcher.hpp>
+#include <rill/actors/reader/key_order.hpp>
 #include <rill/actors/reader/read_planner.hpp>
 #include <rill/actors/reader/retry_queue.hpp>
 #include <rill/actors/reader/slot_table.hpp>
@@ -48,6 +49,7 @@ struct reader_state {
   read_planner reads;
   ack_batcher acks;
   retry_queue retries;
+  key_order keys; // with order_by: entries waiting behind a busy key
   std::vector<withdrawal> withdrawals;
 
   // Entries the reader holds outside workers. All of them count against the
@@ -110,8 +112,17 @@ struct reader_state {
     return waiting.size() + retries.retries() + annotating + reclaiming + dead_in_flight;
   }
 
-  /// Idle workers not spoken for by held entries or reads in flight.
-  size_t credits() const noexcept { return slots.free_workers(held() + reads.reserved()); }
+  /// Idle workers not spoken for by held entries or reads in flight; with
+  /// order_by also within the window of workers + max_waiting, so entries
+  /// waiting behind keys stay bounded.
+  size_t credits() const noexcept {
+    auto free = slots.free_workers(held() + reads.reserved());
+    if (!keys.enabled())
+      return free;
+    auto window = slots.size() + (opts.max_waiting > 0 ? opts.max_waiting : slots.size());
+    auto out = slots.busy() + held() + reads.reserved() + keys.waiting();
+    return out >= window ? 0 : std::min(free, window - out);
+  }
 
   /// True if the reader holds `id` (in a worker, waiting, retrying, or acked
   /// and not yet confirmed).
@@ -133,6 +144,9 @@ void step(reader_ptr self);
 void unblock_reads(reader_ptr self);
 /// Acks `id` with the next XACK batch.
 void ack_later(reader_ptr self, std::string id);
+/// The entry `id` left the reader (acked, dead-lettered, deleted): with
+/// order_by its key goes to the next entry waiting for it.
+void settled(reader_ptr self, const std::string& id);
 /// Records a failure, logs it once per streak, and schedules a retry.
 void fail(reader_ptr self, const caf::error& err);
 void recovered(reader_ptr self);

@@ -52,6 +52,10 @@ config::config() {
     .add(consumer.start_id, "start-id", "ID a new group starts at (0 or $)")
     .add(consumer.stop_timeout, "stop-timeout", "graceful stop deadline")
     .add(consumer.max_deliveries, "max-deliveries", "deliveries before dead-lettering")
+    .add(consumer.order_by, "order-by",
+         "field whose value orders entries: same value in stream order, others in parallel")
+    .add(consumer.max_waiting, "max-waiting",
+         "order-by: entries waiting behind busy keys, beyond the workers (0: = workers)")
     .add(consumer.redeliver_base, "redeliver-base", "first wait before a redelivery")
     .add(consumer.redeliver_cap, "redeliver-cap", "longest wait before a redelivery")
     .add(consumer.dead_letter_stream, "dead-letter-stream", "default: <stream>:dead")

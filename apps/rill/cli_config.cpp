@@ -7,9 +7,11 @@ cli_config::cli_config() {
   opt_group{custom_options_, "global"}
     .add(payload_bytes, "payload-bytes", "size of the produced payload field")
     .add(rate, "rate", "entries per second to produce (0: unlimited)")
+    .add(keys, "keys", "produce: add a field key = k<seq % N>, for consumer.order-by=key")
     .add(record, "record", "append every processed seq to this file")
     .add(fail_percent, "fail-percent", "consume: fail entries with seq % 100 < P (drill)")
-    .add(work_us, "work-us", "consume: wait this many µs per entry, asynchronously")
+    .add(work_us_text, "work-us",
+         "consume: wait N µs per entry, asynchronously (MIN-MAX: a random time in that range)")
     .add(measure_latency, "measure-latency", "consume/node: p50/p99 of ts -> callback start")
     .add(rounds, "rounds", "bench: rounds per case")
     .add(seconds, "seconds", "bench latency: how long to produce")
@@ -19,6 +21,29 @@ cli_config::cli_config() {
     .add(all, "all", "dead-letters replay/purge: every dead letter")
     .add(json, "json", "status: one line of JSON instead of the table")
     .add(watch, "watch", "status: refresh every N seconds (0: once)");
+}
+
+std::string cli_config::parse_work_us() {
+  if (work_us_text.empty())
+    return {};
+  auto bad = "--work-us " + work_us_text + ": expected N or MIN-MAX (microseconds)";
+  auto number = [](const std::string& s, uint64_t& out) {
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 9)
+      return false;
+    out = std::stoull(s);
+    return true;
+  };
+  auto dash = work_us_text.find('-');
+  if (dash == std::string::npos) {
+    if (!number(work_us_text, work_us))
+      return bad;
+    work_us_max = work_us;
+    return {};
+  }
+  if (!number(work_us_text.substr(0, dash), work_us)
+      || !number(work_us_text.substr(dash + 1), work_us_max) || work_us_max < work_us)
+    return bad;
+  return {};
 }
 
 } // namespace rill::cli

@@ -24,13 +24,21 @@ public:
   uint64_t payload_bytes = 100;
   /// `--rate R`: entries per second for `rill produce` (0: unlimited).
   uint64_t rate = 0;
+  /// `--keys N`: `rill produce` adds a field `key` = "k<seq % N>" (0: none).
+  uint64_t keys = 0;
   /// `--record FILE`: `rill consume` appends each processed seq to FILE.
   std::string record;
   /// `--fail-percent P`: `rill consume` fails every entry whose seq % 100 < P
   /// (always, so it is retried and then dead-lettered): a fault drill.
   uint64_t fail_percent = 0;
-  /// `--work-us N`: `rill consume` waits N µs per entry, asynchronously.
-  uint64_t work_us = 0;
+  /// `--work-us N` or `MIN-MAX`: `rill consume` waits N µs per entry (or a
+  /// random time in MIN..MAX), asynchronously. Parsed by `parse_work_us`.
+  std::string work_us_text;
+  uint64_t work_us = 0;     // N, or MIN
+  uint64_t work_us_max = 0; // N, or MAX
+
+  /// `work_us_text` into `work_us` and `work_us_max`; an error text or "".
+  std::string parse_work_us();
   /// `--measure-latency`: consume / worker nodes report p50/p99 of entry `ts`
   /// -> callback start.
   bool measure_latency = false;

@@ -22,7 +22,7 @@ struct command_options {
 const std::map<std::string, command_options>& table() {
   static const std::map<std::string, command_options> t{
     {"produce",
-     {{"redis", "stream", "count", "payload-bytes", "rate"}, {"redis", "producer", "log"}}},
+     {{"redis", "stream", "count", "payload-bytes", "rate", "keys"}, {"redis", "producer", "log"}}},
     {"consume",
      {{"redis", "stream", "group", "consumer", "max-in-flight", "count", "record", "fail-percent",
        "work-us", "measure-latency", "scheduler-threads"},

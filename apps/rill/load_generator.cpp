@@ -71,6 +71,10 @@ std::vector<field_list> make_fields(generator_state& st, const std::vector<uint6
       p[0] = static_cast<char>('a' + seq % 26); // not all entries identical
     fields.emplace_back("ts");
     fields.emplace_back(ts);
+    if (st.plan.keys > 0) {
+      fields.emplace_back("key");
+      fields.emplace_back("k" + std::to_string(seq % st.plan.keys));
+    }
     out.emplace_back(std::move(fields));
   }
   return out;

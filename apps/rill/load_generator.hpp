@@ -35,6 +35,9 @@ struct load_plan {
   /// else writes to meanwhile. 0: IDs by Redis (`*`), and a lost reply may
   /// duplicate its batch.
   uint64_t id_ms = 0;
+  /// With a value > 0, each entry also gets `key` = "k<seq % keys>" (for
+  /// `consumer.order-by=key` drills and `rill bench keys`).
+  uint64_t keys = 0;
 };
 
 /// Progress of a load generator, readable from any thread.

@@ -175,6 +175,8 @@ int main(int argc, char** argv) {
     }
   if (auto err = cfg.load(cl.flags))
     return rill::cli::config_error(command, rill::describe(err));
+  if (auto err = cfg.parse_work_us(); !err.empty())
+    return rill::cli::config_error(command, err);
   if (cfg.help_printed())
     return 0;
   rill::setup_logging(cfg.log_level);

@@ -31,6 +31,7 @@ int produce_command(cli_config& cfg) {
   plan.count = cfg.count;
   plan.payload_bytes = cfg.payload_bytes;
   plan.rate = cfg.rate;
+  plan.keys = cfg.keys;
   // Explicit IDs above the stream's last one: a batch whose reply was lost is
   // sent again and Redis refuses what it already has, so no seq is written
   // twice (docs/reliability.md).

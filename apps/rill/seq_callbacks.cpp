@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <random>
 #include <unistd.h>
 
 namespace rill::cli {
@@ -85,7 +86,15 @@ void register_seq_callbacks(callback_registry& list, const cli_config& cfg, seq_
     tally.processed.fetch_add(1, std::memory_order_relaxed);
     return caf::none;
   });
-  if (cfg.work_us > 0) {
+  if (cfg.work_us_max > cfg.work_us) {
+    auto lo = cfg.work_us;
+    auto hi = cfg.work_us_max;
+    list.add_async("work", [lo, hi](const stream_entry&, async_context ctx) {
+      thread_local std::minstd_rand random{std::random_device{}()};
+      std::uniform_int_distribution<uint64_t> pick{lo, hi};
+      ctx.done.after(std::chrono::microseconds{pick(random)});
+    });
+  } else if (cfg.work_us > 0) {
     auto work = std::chrono::microseconds{cfg.work_us};
     list.add_async("work",
                    [work](const stream_entry&, async_context ctx) { ctx.done.after(work); });

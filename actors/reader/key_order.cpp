@@ -1,0 +1,69 @@
+#include <rill/actors/reader/key_order.hpp>
+
+#include <algorithm>
+
+namespace rill::detail {
+
+std::optional<stream_entry> key_order::admit(stream_entry&& entry) {
+  const std::string* key = enabled() ? entry.find(field_) : nullptr;
+  if (key == nullptr)
+    return std::move(entry); // unordered
+  auto [it, fresh] = lines_.try_emplace(*key);
+  auto& l = it->second;
+  if (fresh) {
+    l.holder = entry.id;
+    of_.emplace(entry.id, *key);
+    return std::move(entry);
+  }
+  if (l.holder == entry.id)
+    return std::move(entry);
+  // In ID order: an entry that comes back through a claim or a re-read may be
+  // older than ones already waiting.
+  auto pos = std::upper_bound(
+    l.queue.begin(), l.queue.end(), entry,
+    [](const stream_entry& x, const stream_entry& y) { return compare_ids(x.id, y.id) < 0; });
+  if (pos != l.queue.begin() && std::prev(pos)->id == entry.id)
+    return std::nullopt; // waiting already (read again after a reconnect)
+  l.queue.insert(pos, std::move(entry));
+  ++waiting_;
+  return std::nullopt;
+}
+
+std::optional<stream_entry> key_order::settle(const std::string& id) {
+  auto owner = of_.find(id);
+  if (owner == of_.end())
+    return std::nullopt;
+  auto it = lines_.find(owner->second);
+  of_.erase(owner);
+  if (it == lines_.end())
+    return std::nullopt;
+  auto& l = it->second;
+  if (l.queue.empty()) {
+    lines_.erase(it);
+    return std::nullopt;
+  }
+  auto next = std::move(l.queue.front());
+  l.queue.pop_front();
+  --waiting_;
+  l.holder = next.id;
+  of_.emplace(next.id, it->first);
+  return next;
+}
+
+size_t key_order::longest() const noexcept {
+  size_t n = 0;
+  for (const auto& [key, l] : lines_)
+    n = std::max(n, l.queue.size());
+  return n;
+}
+
+bool key_order::holds(const std::string& id) const {
+  // Only for orphan scans (every orphan-check): a walk over the waiting.
+  for (const auto& [key, l] : lines_)
+    for (const auto& e : l.queue)
+      if (e.id == id)
+        return true;
+  return false;
+}
+
+} // namespace rill::detail
