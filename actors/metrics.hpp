@@ -153,6 +153,14 @@ struct consumer_metrics {
   /// Workers known to the reader, and those idle with nothing spoken for.
   std::atomic<uint32_t> workers{0};
   std::atomic<uint32_t> idle_workers{0};
+  /// With consumer.order-by (`ordered`): keys with an entry out, entries
+  /// waiting behind busy keys, the longest such queue, and the entries that
+  /// ever had to wait.
+  std::atomic<bool> ordered{false};
+  std::atomic<uint32_t> keys_active{0};
+  std::atomic<uint32_t> keys_waiting{0};
+  std::atomic<uint32_t> key_longest_queue{0};
+  std::atomic<uint64_t> key_waits{0};
   /// The group exists and the reader reads from it (false until set up, and
   /// after NOGROUP until created again).
   std::atomic<bool> attached{false};

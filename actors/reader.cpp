@@ -87,6 +87,13 @@ void step(reader_ptr self) {
   redeliver_due(self);
   maybe_read(self);
   check_done(self);
+  if (st.keys.enabled()) {
+    auto& m = *st.metrics;
+    m.keys_active.store(static_cast<uint32_t>(st.keys.keys()), std::memory_order_relaxed);
+    m.keys_waiting.store(static_cast<uint32_t>(st.keys.waiting()), std::memory_order_relaxed);
+    m.key_longest_queue.store(static_cast<uint32_t>(st.keys.longest()), std::memory_order_relaxed);
+    m.key_waits.store(st.keys.waited(), std::memory_order_relaxed);
+  }
   st.metrics->workers.store(static_cast<uint32_t>(st.slots.size()), std::memory_order_relaxed);
   st.metrics->idle_workers.store(static_cast<uint32_t>(st.slots.idle()), std::memory_order_relaxed);
 }
@@ -150,6 +157,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
   st.metrics->started_ns = steady_now_ns();
   st.reads = read_planner{st.opts.limit};
   st.keys = key_order{st.opts.order_by};
+  st.metrics->ordered = st.keys.enabled();
   st.acks = ack_batcher{st.opts.ack_batch};
   st.retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
   st.ack_retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};

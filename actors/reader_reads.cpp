@@ -3,6 +3,7 @@
 
 #include <rill/actors/error.hpp>
 #include <rill/actors/reader_state.hpp>
+#include <rill/actors/redis/group_info.hpp>
 #include <rill/actors/redis/stream_commands.hpp>
 
 #include <spdlog/spdlog.h>
@@ -44,6 +45,40 @@ void recovered(reader_ptr self) {
 
 // -- 1. set up the group ------------------------------------------------------------
 
+namespace {
+
+/// With order_by: order holds within one consumer only, so other consumers
+/// active in the group (seen in the last minute) are worth a loud line.
+void warn_other_consumers(reader_ptr self) {
+  auto& st = self->state;
+  if (!st.keys.enabled())
+    return;
+  ask(self, st.shared_conn, st.opts.request_timeout, xinfo_consumers(st.opts.stream, st.opts.group))
+    .then(
+      [self](redis_reply& reply) {
+        auto& st = self->state;
+        auto consumers = parse_consumers(reply);
+        if (!consumers)
+          return;
+        std::string others;
+        size_t n = 0;
+        for (auto& c : *consumers)
+          if (c.name != st.opts.consumer && c.idle_ms < 60'000) {
+            others += (n++ == 0 ? "" : ", ") + c.name;
+          }
+        if (n > 0)
+          spdlog::warn("consumer {}: consumer.order-by={} orders within one consumer only, and "
+                       "the group has {} other active consumers ({}): entries of one key may run "
+                       "at the same time there",
+                       label(st), st.opts.order_by, n, others);
+      },
+      [self](caf::error& err) {
+        spdlog::debug("consumer {}: XINFO CONSUMERS failed: {}", label(self->state), describe(err));
+      });
+}
+
+} // namespace
+
 void setup_group(reader_ptr self) {
   auto& st = self->state;
   if (!st.name_leased || st.setup_outstanding)
@@ -59,6 +94,7 @@ void setup_group(reader_ptr self) {
         st.metrics->attached = true;
         st.reads.enter(read_phase::backlog);
         recovered(self);
+        warn_other_consumers(self);
         step(self);
       },
       [self](caf::error& err) {
@@ -68,6 +104,7 @@ void setup_group(reader_ptr self) {
           st.reads.enter(read_phase::backlog); // exists already: fine
           st.metrics->attached = true;
           recovered(self);
+          warn_other_consumers(self);
         } else {
           fail(self, err);
         }

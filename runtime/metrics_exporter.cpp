@@ -119,6 +119,16 @@ void add_consumer(families& f, const consumer& c, bool per_consumer, bool group_
           m.workers.load(std::memory_order_relaxed));
   f.gauge("rill_idle_workers", "Workers with no entry (each offers the reader one credit).", l,
           m.idle_workers.load(std::memory_order_relaxed));
+  if (m.ordered.load(std::memory_order_relaxed)) { // consumer.order-by
+    f.gauge("rill_keys_active", "Keys with an entry at a worker (order-by).", l,
+            m.keys_active.load(std::memory_order_relaxed));
+    f.gauge("rill_key_waiting_entries", "Entries waiting behind a busy key (order-by).", l,
+            m.keys_waiting.load(std::memory_order_relaxed));
+    f.gauge("rill_key_longest_queue", "The most entries waiting behind one key (order-by).", l,
+            m.key_longest_queue.load(std::memory_order_relaxed));
+    f.counter("rill_key_waits_total", "Entries that waited behind their key (order-by).", l,
+              load(m.key_waits));
+  }
   f.gauge("rill_reader_attached", "1 while the reader reads from an existing group.", l,
           m.attached.load(std::memory_order_relaxed) ? 1 : 0);
   const auto& g = m.group;

@@ -26,6 +26,8 @@ std::optional<stream_entry> key_order::admit(stream_entry&& entry) {
     return std::nullopt; // waiting already (read again after a reconnect)
   l.queue.insert(pos, std::move(entry));
   ++waiting_;
+  ++waited_;
+  resized(l.queue.size() - 1, l.queue.size());
   return std::nullopt;
 }
 
@@ -45,16 +47,23 @@ std::optional<stream_entry> key_order::settle(const std::string& id) {
   auto next = std::move(l.queue.front());
   l.queue.pop_front();
   --waiting_;
+  resized(l.queue.size() + 1, l.queue.size());
   l.holder = next.id;
   of_.emplace(next.id, it->first);
   return next;
 }
 
-size_t key_order::longest() const noexcept {
-  size_t n = 0;
-  for (const auto& [key, l] : lines_)
-    n = std::max(n, l.queue.size());
-  return n;
+void key_order::resized(size_t from, size_t to) {
+  if (lengths_.size() <= to)
+    lengths_.resize(to + 1);
+  if (from > 0)
+    --lengths_[from];
+  if (to > 0)
+    ++lengths_[to];
+  if (to > longest_)
+    longest_ = to;
+  while (longest_ > 0 && lengths_[longest_] == 0)
+    --longest_;
 }
 
 bool key_order::holds(const std::string& id) const {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace rill::detail {
 
@@ -39,7 +40,9 @@ public:
   /// Keys with an entry out (or being retried).
   size_t keys() const noexcept { return lines_.size(); }
   /// The most entries waiting behind one key.
-  size_t longest() const noexcept;
+  size_t longest() const noexcept { return longest_; }
+  /// Entries that had to wait behind their key, ever.
+  uint64_t waited() const noexcept { return waited_; }
   /// True if `id` waits here.
   bool holds(const std::string& id) const;
 
@@ -53,6 +56,13 @@ private:
   std::unordered_map<std::string, line> lines_;     // by key
   std::unordered_map<std::string, std::string> of_; // holder ID -> key
   size_t waiting_ = 0;
+  uint64_t waited_ = 0;
+  /// How many keys have L entries waiting, at index L: `longest_` in O(1)
+  /// (a queue grows or shrinks by one at a time).
+  std::vector<size_t> lengths_;
+  size_t longest_ = 0;
+
+  void resized(size_t from, size_t to);
 };
 
 } // namespace rill::detail

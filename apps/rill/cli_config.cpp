@@ -7,7 +7,8 @@ cli_config::cli_config() {
   opt_group{custom_options_, "global"}
     .add(payload_bytes, "payload-bytes", "size of the produced payload field")
     .add(rate, "rate", "entries per second to produce (0: unlimited)")
-    .add(keys, "keys", "produce: add a field key = k<seq % N>, for consumer.order-by=key")
+    .add(keys, "keys",
+         "produce: add a field key = k<0..N-1>, pseudo-random by seq, for consumer.order-by=key")
     .add(record, "record", "append every processed seq to this file")
     .add(fail_percent, "fail-percent", "consume: fail entries with seq % 100 < P (drill)")
     .add(work_us_text, "work-us",

@@ -24,7 +24,7 @@ public:
   uint64_t payload_bytes = 100;
   /// `--rate R`: entries per second for `rill produce` (0: unlimited).
   uint64_t rate = 0;
-  /// `--keys N`: `rill produce` adds a field `key` = "k<seq % N>" (0: none).
+  /// `--keys N`: `rill produce` adds a field `key` = "k<0..N-1>" (load_plan).
   uint64_t keys = 0;
   /// `--record FILE`: `rill consume` appends each processed seq to FILE.
   std::string record;

@@ -1,5 +1,7 @@
 #include "load_generator.hpp"
 
+#include "seq_checksum.hpp"
+
 #include <rill/actors/backoff.hpp>
 #include <rill/actors/error.hpp>
 #include <rill/actors/messages.hpp>
@@ -56,6 +58,10 @@ int64_t now_us() {
     .count();
 }
 
+uint64_t drill_key(uint64_t seq, uint64_t keys) {
+  return seq_hash(seq) % keys;
+}
+
 std::vector<field_list> make_fields(generator_state& st, const std::vector<uint64_t>& seqs) {
   std::vector<field_list> out;
   out.reserve(seqs.size());
@@ -73,7 +79,7 @@ std::vector<field_list> make_fields(generator_state& st, const std::vector<uint6
     fields.emplace_back(ts);
     if (st.plan.keys > 0) {
       fields.emplace_back("key");
-      fields.emplace_back("k" + std::to_string(seq % st.plan.keys));
+      fields.emplace_back("k" + std::to_string(drill_key(seq, st.plan.keys)));
     }
     out.emplace_back(std::move(fields));
   }

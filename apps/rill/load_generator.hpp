@@ -35,10 +35,17 @@ struct load_plan {
   /// else writes to meanwhile. 0: IDs by Redis (`*`), and a lost reply may
   /// duplicate its batch.
   uint64_t id_ms = 0;
-  /// With a value > 0, each entry also gets `key` = "k<seq % keys>" (for
-  /// `consumer.order-by=key` drills and `rill bench keys`).
+  /// With a value > 0, each entry also gets `key` = "k<drill_key(seq, keys)>"
+  /// (for `consumer.order-by=key` drills).
   uint64_t keys = 0;
 };
+
+/// A pseudo-random key number in 0..keys-1 for `seq`, reproducible from the
+/// seq alone: seq_hash(seq) % keys (splitmix64, seq_checksum.hpp). Nearby
+/// entries share keys, as in real traffic (seq % keys, or any hash built to
+/// spread consecutive values, would put a key's entries `keys` apart, and
+/// no key would ever wait).
+uint64_t drill_key(uint64_t seq, uint64_t keys);
 
 /// Progress of a load generator, readable from any thread.
 struct load_progress {

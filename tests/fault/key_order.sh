@@ -4,41 +4,57 @@
 # and restarted with the same name. In each run the seqs of every key start in
 # stream order (the restart re-runs what was in flight, in order again), every
 # seq is processed, nothing is pending, and the reader never held more than
-# its window (64 workers + 64 waiting) - it reports the most it held.
+# its window (64 workers + 64 waiting; sampled from /metrics).
 rill=$1
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../observability/lib.sh"
 start_redis --appendonly no
 n=200000
 keys=1000
 "$rill" produce --redis "$addr" --stream s --count $n --keys $keys >/dev/null 2>"$dir/produce.log"
 check "produced $n entries over $keys keys" test "$(rcli XLEN s)" -eq $n
+# Another consumer active in the group: order holds within one consumer only.
+rcli XGROUP CREATE s g 0 >/dev/null
+rcli XGROUP CREATECONSUMER s g other >/dev/null
 rec=$dir/seqs
-consume() {
+consume() { # extra args
   "$rill" consume --redis "$addr" --stream s --group g --count 0 --max-in-flight 64 \
-    --work-us 0-2000 --record "$rec" --consumer c --consumer.order-by=key \
+    --work-us 0-2000 --record "$rec" --consumer c --consumer.order-by=key "$@" \
     >>"$dir/out" 2>>"$dir/log" &
   pid=$!
   children+=("$pid")
 }
-consume
+consume --http.listen 127.0.0.1:0
 touch "$rec"
+hport=$(http_port_of "$dir/log")
 over() { [ "$(wc -l <"$rec")" -gt "$1" ]; }
-wait_until 60 over 40000
+# The window, sampled from /metrics until the kill: in flight + waiting
+# behind keys never above 64 workers + 64 (max-waiting = workers).
+most=0
+longest=0
+while ! over 40000; do
+  read -r flying waiting queue < <(metric "$hport" rill_in_flight rill_key_waiting_entries \
+    rill_key_longest_queue | tr '\n' ' ')
+  [ -n "${queue:-}" ] || break
+  [ $((flying + waiting)) -gt $most ] && most=$((flying + waiting))
+  [ "$queue" -gt $longest ] && longest=$queue
+  sleep 0.1
+done
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 cut=$(wc -l <"$rec")
 held=$(pending_of s g c)
 echo "killed after $cut records with $held entries pending for it"
 check "the kill came mid-run, holding entries" test "$cut" -lt $n -a "$held" -gt 0
-check "... never more than the window (64 + 64)" test "$held" -le 128
+echo "most held (in flight + waiting behind keys): $most, longest key queue: $longest"
+check "the reader held at most its window (64 workers + 64 waiting)" \
+  test "$most" -gt 0 -a "$most" -le 128
+check "entries did wait behind their keys" test "$longest" -gt 0
 consume
+check "it warns of the other active consumer" grep -q "other active consumers (other)" "$dir/log"
 check "drained after the restart" wait_until 120 drained s g "$rec" $n
 sigterm_exits_0 "$pid" "the consumer exits 0 on SIGTERM"
-out_of_order=$(awk -v cut="$cut" -v keys=$keys '
-  { part = NR <= cut ? 1 : 2; k = $1 % keys
-    if ((part, k) in last && $1 <= last[part, k]) bad++
-    last[part, k] = $1 }
-  END { print bad + 0 }' "$rec")
+out_of_order=$(python3 "$(dirname "$0")/key_order.py" "$rec" $keys "$cut")
 lines=$(wc -l <"$rec")
 echo "processed $lines times for $n entries ($((lines - n)) again); $out_of_order out of order"
 check "every key's seqs started in stream order in each run" test "$out_of_order" -eq 0
@@ -50,8 +66,7 @@ rcli DEL s >/dev/null
 : >"$rec"
 timeout 60 "$rill" consume --redis "$addr" --stream s --group g --count 20000 --max-in-flight 64 \
   --work-us 0-2000 --record "$rec" >/dev/null 2>>"$dir/log"
-unordered=$(awk '{ k = $1 % 10; if (k in last && $1 <= last[k]) bad++; last[k] = $1 }
-  END { print bad + 0 }' "$rec")
+unordered=$(python3 "$(dirname "$0")/key_order.py" "$rec" 10)
 echo "without order-by: $unordered of 20,000 started out of key order"
 check "without order-by the same check sees reordering" test "$unordered" -gt 0
 finish

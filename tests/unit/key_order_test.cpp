@@ -27,12 +27,14 @@ CAF_TEST(one entry of a key is out and the others wait in stream order) {
   CAF_CHECK(!keys.admit(entry("3-0", "a"))); // read again: not twice
   CAF_CHECK_EQUAL(keys.waiting(), 2u);
   CAF_CHECK_EQUAL(keys.longest(), 2u);
+  CAF_CHECK_EQUAL(keys.waited(), 2u);
   CAF_CHECK_EQUAL(keys.keys(), 2u);
   CAF_CHECK(keys.holds("5-0"));
   CAF_CHECK(!keys.holds("1-0")); // out at a worker, not waiting here
   auto next = keys.settle("1-0");
   CAF_REQUIRE(next);
   CAF_CHECK_EQUAL(next->id, "3-0");
+  CAF_CHECK_EQUAL(keys.longest(), 1u);
   CAF_CHECK(keys.admit(std::move(*next))); // the new holder passes
   next = keys.settle("3-0");
   CAF_REQUIRE(next);
@@ -41,6 +43,7 @@ CAF_TEST(one entry of a key is out and the others wait in stream order) {
   CAF_CHECK(!keys.settle("2-0"));
   CAF_CHECK_EQUAL(keys.keys(), 0u); // idle keys leave no state
   CAF_CHECK_EQUAL(keys.waiting(), 0u);
+  CAF_CHECK_EQUAL(keys.longest(), 0u);
 }
 
 CAF_TEST(a failing holder keeps its key through its redeliveries) {

@@ -87,7 +87,10 @@ CAF_TEST(one hot key fills the window and reading pauses instead of buffering) {
   start(ordered(4, 6));
   CAF_CHECK_EQUAL(held.size(), 1u);
   CAF_CHECK_EQUAL(data->fresh.size(), 50u - 10u); // 4 workers + 6 waiting, no more
-  push();                                         // nothing more is read
+  CAF_CHECK_EQUAL(metrics->keys_active.load(), 1u);
+  CAF_CHECK_EQUAL(metrics->keys_waiting.load(), 9u);
+  CAF_CHECK_EQUAL(metrics->key_longest_queue.load(), 9u);
+  push(); // nothing more is read
   CAF_CHECK_EQUAL(data->fresh.size(), 40u);
   held[0]();
   consume_messages();
