@@ -26,10 +26,15 @@ std::string random_token() {
   return buf;
 }
 
-/// The holder's client id from its lease value "<token> <client id>".
+/// The holder's client id from its lease value "<token> <client id> <run id>"
+/// (or "<token> <client id>", as rill before the run id wrote it).
 std::string holder_client(const std::string& value) {
-  auto space = value.rfind(' ');
-  return space == std::string::npos ? std::string{} : value.substr(space + 1);
+  auto first = value.find(' ');
+  if (first == std::string::npos)
+    return {};
+  auto second = value.find(' ', first + 1);
+  return value.substr(first + 1,
+                      second == std::string::npos ? std::string::npos : second - first - 1);
 }
 
 void refuse(reader_ptr self, const std::string& holder) {

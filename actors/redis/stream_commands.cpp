@@ -89,16 +89,23 @@ end
 return removed
 )lua";
 
-// The value is "<token> <client id>": the token tells the owner (one per
-// reader) from others, the client id of its reading connection lets another
-// process check that the owner is still connected (CLIENT LIST ID).
+// The value is "<token> <client id> <run id>": the token tells the owner
+// (one per reader) from others, the client id of its reading connection lets
+// another process check that the owner is still connected (CLIENT LIST ID).
+// Client ids restart with the server and differ on a promoted replica, so the
+// server's run_id goes with them: a holder from another server run is gone
+// (its id may belong to anyone now, even to the claimer itself).
 constexpr const char* owner_claim_script = R"lua(
 -- rill:owner KEYS[1] name lease; ARGV: token, value, ttl ms, takeover value
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') or '-'
 local cur = redis.call('GET', KEYS[1])
 if cur and string.sub(cur, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' and cur ~= ARGV[4] then
-  return cur
+  local held = string.match(cur, '^%S+ %S+ (%S+)$')
+  if held == nil or held == run then
+    return cur
+  end
 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+redis.call('SET', KEYS[1], ARGV[2] .. ' ' .. run, 'PX', ARGV[3])
 return 1
 )lua";
 

@@ -132,7 +132,8 @@ std::string name_lease_key(const std::string& stream, const std::string& group,
 
 /// Takes or renews the name lease `key` for the reader `token` whose reading
 /// connection is `client_id`, for `ttl`, in one script. Replies 1 if this
-/// reader holds it now, else the holder's value ("<token> <client id>"). With
+/// reader holds it now, else the holder's value ("<token> <client id> <run
+/// id>"; a holder from another run of the server is replaced). With
 /// `takeover` set to such a value (an owner found disconnected), it takes the
 /// lease from exactly that owner.
 redis_command claim_name(const std::string& key, const std::string& token, int64_t client_id,
