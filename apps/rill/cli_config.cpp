@@ -9,7 +9,8 @@ cli_config::cli_config() {
     .add(rate, "rate", "entries per second to produce (0: unlimited)")
     .add(keys, "keys",
          "produce: add a field key = k<0..N-1>, pseudo-random by seq, for consumer.order-by=key")
-    .add(record, "record", "append every processed seq to this file")
+    .add(record, "record",
+         "append every processed seq to this file (after --work-us, before the ack)")
     .add(fail_percent, "fail-percent", "consume: fail entries with seq % 100 < P (drill)")
     .add(work_us_text, "work-us",
          "consume: wait N µs per entry, asynchronously (MIN-MAX: a random time in that range)")

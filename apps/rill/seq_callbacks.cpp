@@ -64,6 +64,22 @@ void register_seq_callbacks(callback_registry& list, const cli_config& cfg, seq_
         }
     });
   }
+  // Before "seq": in registration order (rill consume, and pools without a
+  // callbacks= list) --record then notes an entry when its work is done,
+  // just before the ack, so a record file shows completion order.
+  if (cfg.work_us_max > cfg.work_us) {
+    auto lo = cfg.work_us;
+    auto hi = cfg.work_us_max;
+    list.add_async("work", [lo, hi](const stream_entry&, async_context ctx) {
+      thread_local std::minstd_rand random{std::random_device{}()};
+      std::uniform_int_distribution<uint64_t> pick{lo, hi};
+      ctx.done.after(std::chrono::microseconds{pick(random)});
+    });
+  } else if (cfg.work_us > 0) {
+    auto work = std::chrono::microseconds{cfg.work_us};
+    list.add_async("work",
+                   [work](const stream_entry&, async_context ctx) { ctx.done.after(work); });
+  }
   auto fail_percent = cfg.fail_percent;
   list.add("seq", [&tally, fail_percent](const stream_entry& e) -> caf::error {
     auto field = e.find("seq");
@@ -86,19 +102,6 @@ void register_seq_callbacks(callback_registry& list, const cli_config& cfg, seq_
     tally.processed.fetch_add(1, std::memory_order_relaxed);
     return caf::none;
   });
-  if (cfg.work_us_max > cfg.work_us) {
-    auto lo = cfg.work_us;
-    auto hi = cfg.work_us_max;
-    list.add_async("work", [lo, hi](const stream_entry&, async_context ctx) {
-      thread_local std::minstd_rand random{std::random_device{}()};
-      std::uniform_int_distribution<uint64_t> pick{lo, hi};
-      ctx.done.after(std::chrono::microseconds{pick(random)});
-    });
-  } else if (cfg.work_us > 0) {
-    auto work = std::chrono::microseconds{cfg.work_us};
-    list.add_async("work",
-                   [work](const stream_entry&, async_context ctx) { ctx.done.after(work); });
-  }
 }
 
 void add_seq_callbacks(callback_list& list, const cli_config& cfg, seq_tally& tally) {

@@ -31,14 +31,15 @@ struct seq_tally {
   std::string open_record(const std::string& path);
 };
 
-/// The callbacks of `rill consume` and of worker nodes: parse `seq` (an entry
-/// without a numeric one is dead-lettered), fail it for --fail-percent,
-/// append it to --record with one write(2), add it to the checksum; then
-/// wait --work-us asynchronously.
+/// The callbacks of `rill consume` and of worker nodes: wait --work-us
+/// asynchronously; then parse `seq` (an entry without a numeric one is
+/// dead-lettered), fail it for --fail-percent, append it to --record with one
+/// write(2) (after the work, before the ack), add it to the checksum.
 void add_seq_callbacks(callback_list& list, const cli_config& cfg, seq_tally& tally);
 
 /// The same callbacks registered by name for `rill node`: "latency" (with
-/// --measure-latency), "seq", and "work" (with --work-us), in that order.
+/// --measure-latency), "work" (with --work-us) and "seq", in that order (a
+/// pool's callbacks= list may name another order).
 void register_seq_callbacks(callback_registry& registry, const cli_config& cfg, seq_tally& tally);
 
 } // namespace rill::cli

@@ -13,7 +13,10 @@ rec=$dir/seqs
   >"$dir/out" 2>"$dir/log" &
 pid=$!
 children+=("$pid")
-wait_until 10 test -s "$rec" # all 16 in their 1.5 s of work
+# All 16 read (pending) and in their 1.5 s of work (--record notes an entry
+# only after its work).
+all_read() { [ "$(pending s g)" -eq 16 ]; }
+wait_until 10 all_read
 sleep 0.3
 stop_redis
 sleep 2 # the work ends, the acks fail
