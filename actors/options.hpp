@@ -131,6 +131,11 @@ struct consumer_options {
   /// workers' (0: as many as there are workers). The one exception to "never
   /// more than max_in_flight read and not acked".
   uint32_t max_waiting = 0;
+  /// With `order_by`: an entry that has held its key this long since its
+  /// first failure is dead-lettered at its next failure (its redeliveries are
+  /// brought forward to that time), so one bad entry cannot pin its key for
+  /// max_deliveries backoffs. 0: off.
+  caf::timespan max_key_hold = caf::timespan{0};
 
   // -- failures and recovery ------------------------------------------------------
 

@@ -100,6 +100,8 @@ void settled(reader_ptr self, const std::string& id) {
   auto& st = self->state;
   if (!st.keys.enabled())
     return;
+  if (!st.first_failed.empty())
+    st.first_failed.erase(id);
   // A stopping reader starts nothing new: what waits stays pending in Redis.
   if (auto next = st.keys.settle(id); next && !st.stopping)
     st.waiting.push_front(std::move(*next));

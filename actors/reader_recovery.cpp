@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 #include <unordered_map>
 
 namespace rill::detail {
@@ -21,6 +22,22 @@ bool worth_logging(uint64_t n) {
 }
 
 void dead_letter(reader_ptr self, stream_entry entry, std::string reason);
+
+/// With order_by and max_key_hold: the reason to dead-letter a failing
+/// holder that has held its key that long since its first failure (which it
+/// notes), or nothing.
+std::optional<std::string> key_hold(reader_ptr self, const std::string& id) {
+  auto& st = self->state;
+  if (!st.keys.enabled() || st.opts.max_key_hold.count() <= 0)
+    return std::nullopt;
+  auto now = self->clock().now();
+  auto first = st.first_failed.emplace(id, now).first->second;
+  if (now - first < st.opts.max_key_hold)
+    return std::nullopt;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - first).count();
+  return "held its key (" + st.opts.order_by + ") for " + std::to_string(ms)
+         + " ms since its first failure (consumer.max-key-hold)";
+}
 
 /// The entries an XCLAIM returned (none, with a warning, if the reply is
 /// malformed: they stay pending and come back by a later scan or claim).
@@ -107,9 +124,10 @@ void admit_redelivered(reader_ptr self, std::vector<stream_entry> entries) {
   for (auto& e : *batch)
     st.in_transit.insert(e.id);
   // Our own pending entries between first and last: the batch plus, at most,
-  // the ones we hold right now.
-  auto cmd = xpending_range(st.opts.stream, st.opts.group, first, last,
-                            n + st.slots.size() + st.held() + 16, st.opts.consumer);
+  // the ones we hold right now (those waiting behind their keys included).
+  auto cmd
+    = xpending_range(st.opts.stream, st.opts.group, first, last,
+                     n + st.slots.size() + st.held() + st.keys.waiting() + 16, st.opts.consumer);
   auto admit = [self, batch, n](const std::unordered_map<std::string, uint32_t>* counts) {
     auto& st = self->state;
     st.annotating -= n;
@@ -159,9 +177,14 @@ void on_failure(reader_ptr self, stream_entry entry, const caf::error& err) {
     auto reason = "failed " + std::to_string(entry.deliveries)
                   + " deliveries, the last with: " + describe(err);
     dead_letter(self, std::move(entry), std::move(reason));
+  } else if (auto held = key_hold(self, entry.id)) {
+    dead_letter(self, std::move(entry), std::move(*held));
   } else {
+    auto now = self->clock().now();
     auto delay = backoff_delay(st.opts.redeliver_base, st.opts.redeliver_cap, entry.deliveries - 1);
-    st.retries.schedule(std::move(entry), self->clock().now() + delay);
+    if (auto first = st.first_failed.find(entry.id); first != st.first_failed.end())
+      delay = std::min<caf::timespan>(delay, first->second + st.opts.max_key_hold - now);
+    st.retries.schedule(std::move(entry), now + delay);
     arm_redeliver(self);
   }
 }

@@ -24,6 +24,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -50,6 +51,8 @@ struct reader_state {
   ack_batcher acks;
   retry_queue retries;
   key_order keys; // with order_by: entries waiting behind a busy key
+  /// With order_by and max_key_hold: when each failing holder first failed.
+  std::unordered_map<std::string, steady::time_point> first_failed;
   std::vector<withdrawal> withdrawals;
 
   // Entries the reader holds outside workers. All of them count against the

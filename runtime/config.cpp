@@ -54,6 +54,8 @@ config::config() {
     .add(consumer.max_deliveries, "max-deliveries", "deliveries before dead-lettering")
     .add(consumer.order_by, "order-by",
          "field whose value orders entries: same value in stream order, others in parallel")
+    .add(consumer.max_key_hold, "max-key-hold",
+         "order-by: dead-letter an entry that held its key this long since its first failure")
     .add(consumer.max_waiting, "max-waiting",
          "order-by: entries waiting behind busy keys, beyond the workers (0: = workers)")
     .add(consumer.redeliver_base, "redeliver-base", "first wait before a redelivery")

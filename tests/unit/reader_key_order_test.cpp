@@ -102,7 +102,7 @@ CAF_TEST(one hot key fills the window and reading pauses instead of buffering) {
   CAF_CHECK_EQUAL(data->fresh.size(), 38u); // two settled, two read, still 10 out
 }
 
-CAF_TEST(a failing entry holds only its key until it is dead - lettered) {
+CAF_TEST(a failing entry holds only its key until it goes to the dead letters) {
   fill_keyed(9);
   callbacks->add([this](const stream_entry& e) -> caf::error {
     ran.emplace_back(e.id, 1);
@@ -130,6 +130,34 @@ CAF_TEST(a failing entry holds only its key until it is dead - lettered) {
   CAF_CHECK_EQUAL(s["a"][3], "1003-0");
   CAF_CHECK_EQUAL(data->dead.size(), 1u);
   CAF_CHECK_EQUAL(data->acked.size(), 9u); // the dead letter's script acks it too
+}
+
+CAF_TEST(max_key_hold sends a failing holder to the dead letters so its key goes on) {
+  fill_keyed(6);
+  callbacks->add([this](const stream_entry& e) -> caf::error {
+    ran.emplace_back(e.id, 1);
+    if (e.id == "1000-0")
+      return make_error(sec::invalid_argument, "boom");
+    return caf::none;
+  });
+  auto opts = ordered(4);
+  opts.max_deliveries = 100; // not what ends it
+  opts.redeliver_base = std::chrono::milliseconds{100};
+  opts.max_key_hold = std::chrono::seconds{1};
+  start(opts);
+  for (int i = 0; i < 8; ++i) { // 0.8 s: redelivered, still holding key a
+    advance_time(std::chrono::milliseconds{100});
+    consume_messages();
+  }
+  CAF_CHECK(data->dead.empty());
+  CAF_CHECK_EQUAL(starts()["a"].back(), "1000-0");
+  for (int i = 0; i < 5; ++i) { // the retry due at 1.5 s comes at 1 s and ends it
+    advance_time(std::chrono::milliseconds{100});
+    consume_messages();
+  }
+  CAF_CHECK_EQUAL(data->dead.size(), 1u);
+  CAF_CHECK_EQUAL(starts()["a"].back(), "1003-0");
+  CAF_CHECK_EQUAL(data->acked.size(), 6u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
