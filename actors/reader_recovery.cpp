@@ -26,12 +26,14 @@ void dead_letter(reader_ptr self, stream_entry entry, std::string reason);
 /// With order_by and max_key_hold: the reason to dead-letter a failing
 /// holder that has held its key that long since its first failure (which it
 /// notes), or nothing.
-std::optional<std::string> key_hold(reader_ptr self, const std::string& id) {
+std::optional<std::string> key_hold(reader_ptr self, const stream_entry& entry) {
   auto& st = self->state;
-  if (!st.keys.enabled() || st.opts.max_key_hold.count() <= 0)
+  // An entry without the field holds no key: only max_deliveries ends it.
+  if (!st.keys.enabled() || st.opts.max_key_hold.count() <= 0
+      || entry.find(st.opts.order_by) == nullptr)
     return std::nullopt;
   auto now = self->clock().now();
-  auto first = st.first_failed.emplace(id, now).first->second;
+  auto first = st.first_failed.emplace(entry.id, now).first->second;
   if (now - first < st.opts.max_key_hold)
     return std::nullopt;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - first).count();
@@ -177,7 +179,7 @@ void on_failure(reader_ptr self, stream_entry entry, const caf::error& err) {
     auto reason = "failed " + std::to_string(entry.deliveries)
                   + " deliveries, the last with: " + describe(err);
     dead_letter(self, std::move(entry), std::move(reason));
-  } else if (auto held = key_hold(self, entry.id)) {
+  } else if (auto held = key_hold(self, entry)) {
     dead_letter(self, std::move(entry), std::move(*held));
   } else {
     auto now = self->clock().now();

@@ -160,4 +160,22 @@ CAF_TEST(max_key_hold sends a failing holder to the dead letters so its key goes
   CAF_CHECK_EQUAL(data->acked.size(), 6u);
 }
 
+CAF_TEST(max_key_hold leaves entries without a key to max_deliveries) {
+  data->fresh.push_back(make_entry(0)); // no key field
+  callbacks->add(
+    [](const stream_entry&) -> caf::error { return make_error(sec::invalid_argument, "boom"); });
+  auto opts = ordered(2);
+  opts.max_deliveries = 100;
+  opts.redeliver_base = std::chrono::milliseconds{100};
+  opts.redeliver_cap = std::chrono::milliseconds{100};
+  opts.max_key_hold = std::chrono::milliseconds{300};
+  start(opts);
+  for (int i = 0; i < 10; ++i) {
+    advance_time(std::chrono::milliseconds{100});
+    consume_messages();
+  }
+  CAF_CHECK(data->dead.empty()); // a second past max_key_hold, still retried
+  CAF_CHECK_GREATER(metrics->failed.load(), 3u);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
