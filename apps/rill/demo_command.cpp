@@ -63,7 +63,8 @@ int demo_command(cli_config& cfg) {
     plan.stream = opts.stream;
     plan.count = count;
     auto gen_progress = std::make_shared<load_progress>();
-    auto gen = spawn_load_generator(rt.system(), rt.producer(), plan, gen_progress);
+    auto gen = spawn_load_generator(rt.system(), rt.producer(), rt.shared_connection(), plan,
+                                    gen_progress);
     const auto& m = c.metrics();
     auto rc = rt.run({}, [&] {
       auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -58,14 +58,16 @@ struct load_progress {
 };
 
 /// Spawns an actor that XADDs `plan.count` entries through `producer` (see
-/// `spawn_producer`), keeping at most `plan.window` batches outstanding and
-/// pacing to `plan.rate`. A batch that was not sent (Redis down,
-/// backpressure) goes again after a backoff; entries Redis refused for lack of
-/// memory go again alone; a batch whose outcome is unknown (reply lost) goes
-/// again before any new one (see `load_plan::id_ms`). An error that retrying
+/// `spawn_producer`; `conn` is the connection it writes through), keeping at most `plan.window`
+/// batches outstanding and pacing to `plan.rate`. A batch that was not sent (Redis down,
+/// backpressure) goes again after a backoff; entries Redis refused (memory,
+/// loading) go again alone, under new IDs above all sent; a batch whose
+/// outcome is unknown (reply lost) goes again before any new one, and what
+/// Redis refuses as already passed is looked up (see `load_plan::id_ms`). An error that retrying
 /// cannot fix (a value too long for the server, a key of another type) ends
 /// it with `progress->error`. It quits when all were written.
-caf::actor spawn_load_generator(caf::actor_system& sys, producer_actor producer, load_plan plan,
+caf::actor spawn_load_generator(caf::actor_system& sys, producer_actor producer,
+                                connection_actor conn, load_plan plan,
                                 std::shared_ptr<load_progress> progress);
 
 } // namespace rill

@@ -67,7 +67,8 @@ int produce_command(cli_config& cfg) {
   }
   auto progress_state = std::make_shared<load_progress>();
   auto start = std::chrono::steady_clock::now();
-  auto gen = spawn_load_generator(rt.system(), rt.producer(), plan, progress_state);
+  auto gen = spawn_load_generator(rt.system(), rt.producer(), rt.shared_connection(), plan,
+                                  progress_state);
   auto rc = rt.run([&] { return progress_state->finished.load(); },
                    [&] {
                      progress("produced " + grouped(progress_state->produced) + " / "

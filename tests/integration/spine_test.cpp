@@ -39,7 +39,7 @@ CAF_TEST(roundtrip_100k) {
     plan.stream = "orders";
     plan.count = n;
     auto progress = std::make_shared<load_progress>();
-    spawn_load_generator(rt.system(), rt.producer(), plan, progress);
+    spawn_load_generator(rt.system(), rt.producer(), rt.shared_connection(), plan, progress);
     deadline limit{60s};
     rt.run([&] { return rt.consumers_finished() || limit.passed(); });
     CAF_CHECK_EQUAL(progress->produced.load(), n);
@@ -271,7 +271,7 @@ CAF_TEST(producer_trims_with_maxlen) {
     plan.stream = "capped";
     plan.count = 5000;
     auto progress = std::make_shared<load_progress>();
-    spawn_load_generator(rt.system(), rt.producer(), plan, progress);
+    spawn_load_generator(rt.system(), rt.producer(), rt.shared_connection(), plan, progress);
     deadline limit{30s};
     rt.run([&] { return progress->finished.load() || limit.passed(); });
     CAF_CHECK_EQUAL(progress->produced.load(), 5000u);
