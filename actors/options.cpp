@@ -93,6 +93,8 @@ caf::error validate(const consumer_options& x) {
     return bad("consumer.ack-linger: must be between 0 and 1s");
   if (x.max_deliveries == 0)
     return bad("consumer.max-deliveries: must be >= 1");
+  if (!x.order_by.empty() && x.order_key)
+    return bad("consumer.order-by and order_key: set one of them");
   if (x.max_key_hold.count() < 0)
     return bad("consumer.max-key-hold: must be >= 0 (0: off)");
   if (x.max_waiting > 100000)

@@ -5,10 +5,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace rill {
+
+struct stream_entry;
 
 using namespace std::chrono_literals;
 
@@ -127,6 +131,11 @@ struct consumer_options {
   /// after another in stream order, different values in parallel. Entries
   /// without the field are not ordered. Empty: no ordering.
   std::string order_by;
+  /// Instead of order_by, in C++: the entry's key, or nothing (not ordered).
+  /// Runs in the reader for every entry read or redelivered, so keep it cheap
+  /// and deterministic; an entry for which it throws is dead-lettered with the
+  /// exception's message (its key cannot be known, so it cannot wait in order).
+  std::function<std::optional<std::string>(const stream_entry&)> order_key;
   /// With `order_by`: entries that may wait behind a busy key, on top of the
   /// workers' (0: as many as there are workers). The one exception to "never
   /// more than max_in_flight read and not acked".

@@ -80,9 +80,20 @@ void step(reader_ptr self) {
     st.waiting.pop_front();
     if (!st.keys.enabled()) {
       dispatch(self, std::move(entry));
-    } else if (auto now = st.keys.admit(std::move(entry))) {
-      dispatch(self, std::move(*now));
+      continue;
     }
+    std::optional<std::string> key;
+    try {
+      key = st.keys.key_of(entry);
+    } catch (const std::exception& e) {
+      dead_letter(self, std::move(entry), std::string{"order_key threw: "} + e.what());
+      continue;
+    } catch (...) {
+      dead_letter(self, std::move(entry), "order_key threw a non-exception");
+      continue;
+    }
+    if (auto now = st.keys.admit(std::move(entry), std::move(key)))
+      dispatch(self, std::move(*now));
   }
   redeliver_due(self);
   maybe_read(self);
@@ -156,7 +167,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
   st.metrics->consumer_name = st.opts.consumer;
   st.metrics->started_ns = steady_now_ns();
   st.reads = read_planner{st.opts.limit};
-  st.keys = key_order{st.opts.order_by};
+  st.keys = key_order{st.opts.order_by, st.opts.order_key};
   st.metrics->ordered = st.keys.enabled();
   st.acks = ack_batcher{st.opts.ack_batch};
   st.retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};

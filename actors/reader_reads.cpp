@@ -67,10 +67,10 @@ void warn_other_consumers(reader_ptr self) {
             others += (n++ == 0 ? "" : ", ") + c.name;
           }
         if (n > 0)
-          spdlog::warn("consumer {}: consumer.order-by={} orders within one consumer only, and "
+          spdlog::warn("consumer {}: {} orders within one consumer only, and "
                        "the group has {} other active consumers ({}): entries of one key may run "
                        "at the same time there",
-                       label(st), st.opts.order_by, n, others);
+                       label(st), st.keys.name(), n, others);
       },
       [self](caf::error& err) {
         spdlog::debug("consumer {}: XINFO CONSUMERS failed: {}", label(self->state), describe(err));

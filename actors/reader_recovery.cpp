@@ -21,23 +21,20 @@ bool worth_logging(uint64_t n) {
   return n <= 10 || n % 1000 == 0;
 }
 
-void dead_letter(reader_ptr self, stream_entry entry, std::string reason);
-
 /// With order_by and max_key_hold: the reason to dead-letter a failing
 /// holder that has held its key that long since its first failure (which it
 /// notes), or nothing.
 std::optional<std::string> key_hold(reader_ptr self, const stream_entry& entry) {
   auto& st = self->state;
   // An entry without the field holds no key: only max_deliveries ends it.
-  if (!st.keys.enabled() || st.opts.max_key_hold.count() <= 0
-      || entry.find(st.opts.order_by) == nullptr)
+  if (!st.keys.enabled() || st.opts.max_key_hold.count() <= 0 || !st.keys.is_holder(entry.id))
     return std::nullopt;
   auto now = self->clock().now();
   auto first = st.first_failed.emplace(entry.id, now).first->second;
   if (now - first < st.opts.max_key_hold)
     return std::nullopt;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - first).count();
-  return "held its key (" + st.opts.order_by + ") for " + std::to_string(ms)
+  return "held its key (" + st.keys.name() + ") for " + std::to_string(ms)
          + " ms since its first failure (consumer.max-key-hold)";
 }
 
@@ -66,6 +63,8 @@ void arm_dead_retry(reader_ptr self) {
   st.dead_retry_armed = true;
   self->delayed_send(self, st.dead_retry_backoff.next(), dead_retry_atom::value);
 }
+
+} // namespace
 
 void dead_letter(reader_ptr self, stream_entry entry, std::string reason) {
   auto& st = self->state;
@@ -111,8 +110,6 @@ void dead_letter(reader_ptr self, stream_entry entry, std::string reason) {
         step(self);
       });
 }
-
-} // namespace
 
 void admit_redelivered(reader_ptr self, std::vector<stream_entry> entries) {
   auto& st = self->state;

@@ -207,6 +207,10 @@ void redeliver_due(reader_ptr self);
 
 void retry_dead_letters(reader_ptr self);
 
+/// Writes `entry` to the dead-letter stream and acks it (one script); on
+/// failure it stays pending and is tried again with backoff.
+void dead_letter(reader_ptr self, stream_entry entry, std::string reason);
+
 // -- reader_claims.cpp ------------------------------------------------------------------
 
 /// Starts the claim, lease and sweep timers (as configured).

@@ -4,15 +4,27 @@
 
 namespace rill::detail {
 
-std::optional<stream_entry> key_order::admit(stream_entry&& entry) {
-  const std::string* key = enabled() ? entry.find(field_) : nullptr;
-  if (key == nullptr)
+key_order::key_order(std::string field, key_function fn) : key_(std::move(fn)) {
+  if (key_)
+    name_ = "order_key";
+  else if (!field.empty())
+    name_ = "consumer.order-by=" + field;
+  if (!key_ && !field.empty())
+    key_ = [field = std::move(field)](const stream_entry& e) -> std::optional<std::string> {
+      if (const auto* value = e.find(field))
+        return *value;
+      return std::nullopt;
+    };
+}
+
+std::optional<stream_entry> key_order::admit(stream_entry&& entry, std::optional<std::string> key) {
+  if (!key)
     return std::move(entry); // unordered
   auto [it, fresh] = lines_.try_emplace(*key);
   auto& l = it->second;
   if (fresh) {
     l.holder = entry.id;
-    of_.emplace(entry.id, *key);
+    of_.emplace(entry.id, std::move(*key));
     return std::move(entry);
   }
   if (l.holder == entry.id)

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -19,17 +20,33 @@
 
 namespace rill::detail {
 
+/// An entry's key, or nothing (not ordered).
+using key_function = std::function<std::optional<std::string>(const stream_entry&)>;
+
 class key_order {
 public:
-  /// `field`: the entry field whose value is the key (empty: no ordering).
-  explicit key_order(std::string field = {}) : field_(std::move(field)) {}
+  /// `field`: the entry field whose value is the key; or `fn`, which computes
+  /// it (both empty: no ordering).
+  explicit key_order(std::string field = {}, key_function fn = {});
 
-  bool enabled() const noexcept { return !field_.empty(); }
+  bool enabled() const noexcept { return static_cast<bool>(key_); }
+  /// For log lines: "consumer.order-by=FIELD" or "order_key".
+  const std::string& name() const noexcept { return name_; }
+
+  /// The entry's key (nothing: not ordered). Throws what a key function throws.
+  std::optional<std::string> key_of(const stream_entry& entry) const {
+    return key_ ? key_(entry) : std::nullopt;
+  }
 
   /// The entry may go to a worker now: it has no key, its key is free (it
   /// becomes the holder), or it holds its key already (a redelivery). Else it
   /// waits behind its key's holder and nothing is returned.
-  std::optional<stream_entry> admit(stream_entry&& entry);
+  std::optional<stream_entry> admit(stream_entry&& entry, std::optional<std::string> key);
+  /// The same with the entry's own key (key_of).
+  std::optional<stream_entry> admit(stream_entry&& entry) {
+    auto key = key_of(entry);
+    return admit(std::move(entry), std::move(key));
+  }
 
   /// The entry `id` is settled: its key is free, or passes to the oldest entry
   /// waiting for it, which is returned (its new holder, to be dispatched).
@@ -45,6 +62,8 @@ public:
   uint64_t waited() const noexcept { return waited_; }
   /// True if `id` waits here.
   bool holds(const std::string& id) const;
+  /// True if `id` is out holding its key (not for entries without one).
+  bool is_holder(const std::string& id) const { return of_.count(id) > 0; }
 
 private:
   struct line {
@@ -52,7 +71,8 @@ private:
     std::deque<stream_entry> queue; // the key's next entries, oldest first
   };
 
-  std::string field_;
+  key_function key_; // empty: no ordering
+  std::string name_;
   std::unordered_map<std::string, line> lines_;     // by key
   std::unordered_map<std::string, std::string> of_; // holder ID -> key
   size_t waiting_ = 0;

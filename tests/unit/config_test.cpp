@@ -4,6 +4,7 @@
 #include "seq_checksum.hpp"
 #include <rill/actors/backoff.hpp>
 #include <rill/actors/error.hpp>
+#include <rill/actors/stream_entry.hpp>
 #include <rill/runtime/scheduler.hpp>
 
 #include <caf/actor_system.hpp>
@@ -163,6 +164,15 @@ CAF_TEST(consumer options are validated) {
   auto err = validate(opts);
   CAF_CHECK_EQUAL(code_of(err), sec::invalid_config);
   CAF_CHECK(describe(err).find("ack-linger") != std::string::npos);
+  opts.ack_linger = std::chrono::milliseconds{1};
+  opts.order_by = "key";
+  opts.order_key = [](const stream_entry&) {
+    return std::optional<std::string>{"k"};
+  };
+  err = validate(opts);
+  CAF_CHECK(describe(err).find("set one of them") != std::string::npos);
+  opts.order_by.clear();
+  CAF_CHECK(!validate(opts));
 }
 
 CAF_TEST(the seq checksum detects a loss hidden by a duplicate) {

@@ -70,3 +70,22 @@ CAF_TEST(entries without the field and a consumer without order_by are not order
   CAF_CHECK(off.admit(entry("2-0", "a")));
   CAF_CHECK(!off.settle("1-0"));
 }
+
+CAF_TEST(a key function orders by what it returns) {
+  key_order keys{{}, [](const stream_entry& e) -> std::optional<std::string> {
+                   if (e.id == "9-0")
+                     return std::nullopt; // not ordered
+                   return std::string{e.id[0] == '1' ? "odd" : "even"};
+                 }};
+  CAF_CHECK(keys.enabled());
+  CAF_CHECK_EQUAL(keys.name(), "order_key");
+  CAF_CHECK(keys.admit(entry("1-0", "")));
+  CAF_CHECK(keys.admit(entry("2-0", "")));
+  CAF_CHECK(!keys.admit(entry("1-5", ""))); // key "odd" is busy
+  CAF_CHECK(keys.admit(entry("9-0", "")));
+  CAF_CHECK(keys.is_holder("1-0"));
+  CAF_CHECK(!keys.is_holder("9-0")); // holds no key
+  auto next = keys.settle("1-0");
+  CAF_REQUIRE(next);
+  CAF_CHECK_EQUAL(next->id, "1-5");
+}

@@ -1,8 +1,10 @@
 #define CAF_SUITE reader_key_order
 #include "reader_fixture.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 using namespace rill;
 using namespace rill::testing;
@@ -176,6 +178,37 @@ CAF_TEST(max_key_hold leaves entries without a key to max_deliveries) {
   }
   CAF_CHECK(data->dead.empty()); // a second past max_key_hold, still retried
   CAF_CHECK_GREATER(metrics->failed.load(), 3u);
+}
+
+CAF_TEST(a key function orders like a field and an entry it throws on is dead lettered) {
+  fill_keyed(9);
+  data->fresh[4].fields.push_back("poison"); // 1004-0, key b
+  data->fresh[4].fields.push_back("1");
+  callbacks->add_async(hold());
+  auto opts = options(4);
+  opts.order_key = [](const stream_entry& e) -> std::optional<std::string> {
+    if (e.find("poison") != nullptr)
+      throw std::runtime_error("no key in this entry");
+    return "key-" + *e.find("k");
+  };
+  start(opts);
+  CAF_CHECK_EQUAL(held.size(), 3u);          // one entry per key out
+  for (size_t i = 0; i < held.size(); ++i) { // complete in start order, one at a time
+    held[i]();
+    consume_messages();
+  }
+  flush();
+  CAF_CHECK_EQUAL(ran.size(), 8u); // all but the poisoned entry
+  for (auto& [key, ids] : starts())
+    for (size_t i = 1; i < ids.size(); ++i)
+      CAF_CHECK_LESS(std::stoull(ids[i - 1]), std::stoull(ids[i]));
+  CAF_REQUIRE_EQUAL(data->dead.size(), 1u);
+  auto& argv = data->dead[0];
+  CAF_CHECK(std::find(argv.begin(), argv.end(), "1004-0") != argv.end());
+  CAF_CHECK(std::any_of(argv.begin(), argv.end(), [](const std::string& a) {
+    return a.find("order_key threw: no key in this entry") != std::string::npos;
+  }));
+  CAF_CHECK_EQUAL(data->acked.size(), 9u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
