@@ -1,12 +1,14 @@
 """Seqs started out of key order in a --record file.
 
-usage: key_order.py RECORD KEYS [CUT]
+usage: key_order.py RECORD KEYS [CUT] [--reruns]
 
 The key of a seq is what `rill produce --keys KEYS` gives it
 (apps/rill/load_generator.hpp: splitmix64(seq) % KEYS). With CUT, the lines
 up to CUT (a run before a kill) and after it (the restart, which re-runs what
 was in flight) are checked each on their own. Prints the number of seqs that
-started at or below an earlier seq of the same key in the same run.
+started at or below an earlier seq of the same key in the same run. With
+--reruns, a seq recorded again right after itself (its worker node died
+before its ack: the key stayed held until it ran again) is not counted.
 """
 import sys
 
@@ -21,8 +23,10 @@ def seq_hash(seq):
 
 
 def main():
-    path, keys = sys.argv[1], int(sys.argv[2])
-    cut = int(sys.argv[3]) if len(sys.argv) > 3 else None
+    args = [a for a in sys.argv[1:] if a != "--reruns"]
+    reruns = "--reruns" in sys.argv[1:]
+    path, keys = args[0], int(args[1])
+    cut = int(args[2]) if len(args) > 2 else None
     last = {}
     bad = 0
     with open(path) as f:
@@ -30,7 +34,7 @@ def main():
             seq = int(line)
             part = 1 if cut is None or n <= cut else 2
             k = (part, seq_hash(seq) % keys)
-            if k in last and seq <= last[k]:
+            if k in last and (seq < last[k] or (seq == last[k] and not reruns)):
                 bad += 1
             last[k] = seq
     print(bad)
