@@ -103,6 +103,9 @@ using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 /// reader (self): redeliver failed entries whose backoff has passed.
 using redeliver_atom = caf::atom_constant<caf::atom("redeliver")>;
 
+/// reader (self): read parked entries back after a failed XRANGE.
+using key_fetch_atom = caf::atom_constant<caf::atom("keyfetch")>;
+
 /// reader (self): write dead letters whose script failed again.
 using dead_retry_atom = caf::atom_constant<caf::atom("deadretry")>;
 

@@ -161,6 +161,8 @@ struct consumer_metrics {
   std::atomic<uint32_t> keys_waiting{0};
   std::atomic<uint32_t> key_longest_queue{0};
   std::atomic<uint64_t> key_waits{0};
+  /// Entries parked behind hot keys: pending in Redis, only their IDs held.
+  std::atomic<uint32_t> keys_parked{0};
   /// The group exists and the reader reads from it (false until set up, and
   /// after NOGROUP until created again).
   std::atomic<bool> attached{false};

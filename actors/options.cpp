@@ -97,6 +97,8 @@ caf::error validate(const consumer_options& x) {
     return bad("consumer.order-by and order_key: set one of them");
   if (x.max_key_hold.count() < 0)
     return bad("consumer.max-key-hold: must be >= 0 (0: off)");
+  if (x.max_parked > 10000000)
+    return bad("consumer.max-parked: must be 0..10000000");
   if (x.max_waiting > 100000)
     return bad("consumer.max-waiting: must be 0..100000 (0: as many as workers)");
   if (x.redeliver_base.count() <= 0 || x.redeliver_cap < x.redeliver_base)

@@ -140,6 +140,13 @@ struct consumer_options {
   /// workers' (0: as many as there are workers). The one exception to "never
   /// more than max_in_flight read and not acked".
   uint32_t max_waiting = 0;
+  /// With `order_by`: a key keeps at most a quarter of max_waiting entries
+  /// waiting in memory; its later ones are *parked* - only their IDs are
+  /// kept, the entries stay pending in Redis and are read back (XRANGE) when
+  /// the key gets to them - so a hot key cannot fill the window and starve
+  /// the other keys. At most this many parked IDs, then reading pauses.
+  /// 0: nothing parked (a hot key's backlog fills the window).
+  uint32_t max_parked = 100000;
   /// With `order_by`: an entry that has held its key this long since its
   /// first failure is dead-lettered at its next failure (its redeliveries are
   /// brought forward to that time), so one bad entry cannot pin its key for

@@ -26,7 +26,8 @@ void check_done(reader_ptr self) {
     return;
   if (st.setup_outstanding || st.reads.outstanding() > 0 || st.slots.busy() > 0
       || !st.waiting.empty() || st.annotating > 0 || st.reclaiming > 0 || st.dead_in_flight > 0
-      || st.dead_fetching > 0 || (!st.stopping && st.keys.waiting() > 0))
+      || st.dead_fetching > 0 || st.key_fetching > 0
+      || (!st.stopping && (st.keys.waiting() > 0 || st.keys.parked() > 0)))
     return;
   // Done with its limit, a consumer also sees its failed entries through to
   // success or the dead-letter stream. A stopping one leaves them pending:
@@ -104,6 +105,7 @@ void step(reader_ptr self) {
     m.keys_waiting.store(static_cast<uint32_t>(st.keys.waiting()), std::memory_order_relaxed);
     m.key_longest_queue.store(static_cast<uint32_t>(st.keys.longest()), std::memory_order_relaxed);
     m.key_waits.store(st.keys.waited(), std::memory_order_relaxed);
+    m.keys_parked.store(static_cast<uint32_t>(st.keys.parked()), std::memory_order_relaxed);
   }
   st.metrics->workers.store(static_cast<uint32_t>(st.slots.size()), std::memory_order_relaxed);
   st.metrics->idle_workers.store(static_cast<uint32_t>(st.slots.idle()), std::memory_order_relaxed);
@@ -167,7 +169,10 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
   st.metrics->consumer_name = st.opts.consumer;
   st.metrics->started_ns = steady_now_ns();
   st.reads = read_planner{st.opts.limit};
-  st.keys = key_order{st.opts.order_by, st.opts.order_key};
+  // A key keeps a quarter of the waiting room in memory; more is parked.
+  auto room = st.opts.max_waiting > 0 ? st.opts.max_waiting : st.opts.max_in_flight;
+  st.keys = key_order{st.opts.order_by, st.opts.order_key,
+                      st.opts.max_parked > 0 ? std::max<size_t>(1, room / 4) : 0};
   st.metrics->ordered = st.keys.enabled();
   st.acks = ack_batcher{st.opts.ack_batch};
   st.retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
@@ -236,6 +241,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
       self->state.retries.timer_fired();
       step(self);
     },
+    [self](key_fetch_atom) { retry_key_fetches(self); },
     [self](dead_retry_atom) {
       self->state.dead_retry_armed = false;
       retry_dead_letters(self);

@@ -62,6 +62,9 @@ struct reader_state {
   uint32_t reclaiming = 0;          // in an XCLAIM for redelivery
   uint32_t dead_in_flight = 0;      // in a dead-letter script
   uint32_t dead_fetching = 0;       // dead letters being fetched again (no credit)
+  uint32_t key_fetching = 0;        // keys reading parked entries back (XRANGE)
+  uint64_t key_fetch_failures = 0;  // in a row: one line per streak
+  bool key_fetch_armed = false;
 
   bool setup_outstanding = false; // XGROUP CREATE
   int64_t conn_client_id = -1;
@@ -124,7 +127,10 @@ struct reader_state {
       return free;
     auto window = slots.size() + (opts.max_waiting > 0 ? opts.max_waiting : slots.size());
     auto out = slots.busy() + held() + reads.reserved() + keys.waiting();
-    return out >= window ? 0 : std::min(free, window - out);
+    // Parked entries hold no memory but an ID; past max_parked, reading pauses.
+    if (out >= window || (opts.max_parked > 0 && keys.parked() >= opts.max_parked))
+      return 0;
+    return std::min(free, window - out);
   }
 
   /// True if the reader holds `id` (in a worker, waiting, retrying, or acked
@@ -206,6 +212,13 @@ void on_failure(reader_ptr self, stream_entry entry, const caf::error& err);
 void redeliver_due(reader_ptr self);
 
 void retry_dead_letters(reader_ptr self);
+
+// -- reader_parked.cpp ------------------------------------------------------------------
+
+/// Reads back the parked entries of keys whose in-memory queue ran empty.
+void fetch_parked(reader_ptr self);
+/// After a failed fetch's backoff.
+void retry_key_fetches(reader_ptr self);
 
 /// Writes `entry` to the dead-letter stream and acks it (one script); on
 /// failure it stays pending and is tried again with backoff.

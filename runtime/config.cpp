@@ -58,6 +58,8 @@ config::config() {
          "order-by: dead-letter an entry that held its key this long since its first failure")
     .add(consumer.max_waiting, "max-waiting",
          "order-by: entries waiting behind busy keys, beyond the workers (0: = workers)")
+    .add(consumer.max_parked, "max-parked",
+         "order-by: entries parked behind hot keys (IDs only, read back later; 0: none)")
     .add(consumer.redeliver_base, "redeliver-base", "first wait before a redelivery")
     .add(consumer.redeliver_cap, "redeliver-cap", "longest wait before a redelivery")
     .add(consumer.dead_letter_stream, "dead-letter-stream", "default: <stream>:dead")

@@ -128,6 +128,9 @@ void add_consumer(families& f, const consumer& c, bool per_consumer, bool group_
             m.key_longest_queue.load(std::memory_order_relaxed));
     f.counter("rill_key_waits_total", "Entries that waited behind their key (order-by).", l,
               load(m.key_waits));
+    f.gauge("rill_key_parked_entries",
+            "Entries parked behind hot keys: pending in Redis, only their IDs held (order-by).", l,
+            m.keys_parked.load(std::memory_order_relaxed));
   }
   f.gauge("rill_reader_attached", "1 while the reader reads from an existing group.", l,
           m.attached.load(std::memory_order_relaxed) ? 1 : 0);

@@ -44,6 +44,10 @@ struct fake_stream {
   std::map<std::string, uint32_t> deliveries;
   /// The consumer's pending entries list: handed out, not acked.
   std::set<std::string> pel;
+  /// IDs gone from the stream (trimmed): XRANGE finds nothing for them.
+  std::set<std::string> trimmed;
+  /// XRANGEs answered (one entry each: the reader reads parked entries back).
+  uint64_t xranges = 0;
   /// What XAUTOCLAIM returns next: entries of a dead consumer, and the cursor.
   std::vector<stream_entry> claimable;
   std::string claim_cursor_reply = "0-0";
@@ -230,6 +234,13 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
           return redis_reply::array(ids);
         }
         return entries_reply(s.name, out).elements[0].elements[1];
+      }
+      if (a[0] == "XRANGE" && a.size() == 4 && a[2] == a[3]) { // one entry by ID
+        ++s.xranges;
+        auto it = s.known.find(a[2]);
+        if (it == s.known.end() || s.trimmed.count(a[2]) > 0)
+          return redis_reply::array({});
+        return entries_reply(s.name, {it->second}).elements[0].elements[1];
       }
       if (a[0] == "XPENDING") { // XPENDING s g start end count consumer
         std::vector<redis_reply> rows;

@@ -89,3 +89,48 @@ CAF_TEST(a key function orders by what it returns) {
   CAF_REQUIRE(next);
   CAF_CHECK_EQUAL(next->id, "1-5");
 }
+
+CAF_TEST(a busy key parks what exceeds its queue and reads it back in order) {
+  key_order keys{"k", {}, 2}; // two entries of a key wait in memory
+  CAF_CHECK(keys.admit(entry("1-0", "a")));
+  for (auto id : {"2-0", "3-0", "4-0", "5-0", "7-0"})
+    CAF_CHECK(!keys.admit(entry(id, "a")));
+  CAF_CHECK_EQUAL(keys.waiting(), 2u); // 2-0, 3-0
+  CAF_CHECK_EQUAL(keys.parked(), 3u);  // 4-0, 5-0, 7-0: IDs only
+  CAF_CHECK(keys.holds("5-0"));
+  CAF_CHECK(!keys.admit(entry("5-0", "a"))); // read again: still parked once
+  CAF_CHECK_EQUAL(keys.parked(), 3u);
+  CAF_CHECK_EQUAL(keys.settle("1-0")->id, "2-0");
+  CAF_CHECK_EQUAL(keys.settle("2-0")->id, "3-0");
+  CAF_CHECK(!keys.settle("3-0")); // only parked ones left: a fetch of the oldest two
+  auto fetches = keys.take_fetches();
+  CAF_REQUIRE_EQUAL(fetches.size(), 1u);
+  CAF_CHECK_EQUAL(fetches[0].key, "a");
+  CAF_CHECK_EQUAL(fetches[0].ids, std::vector<std::string>({"4-0", "5-0"}));
+  // Meanwhile an older entry of the key comes back (a claim), and a newer one
+  // is read: the older waits in memory, the newer parks behind 7-0.
+  CAF_CHECK(!keys.admit(entry("3-5", "a")));
+  CAF_CHECK(!keys.admit(entry("8-0", "a")));
+  // 5-0 was trimmed: Redis returns only 4-0.
+  auto next = keys.fetched("a", {entry("4-0", "a")});
+  CAF_REQUIRE(next);
+  CAF_CHECK_EQUAL(next->id, "3-5");
+  CAF_CHECK_EQUAL(keys.parked(), 2u); // 7-0, 8-0
+  CAF_CHECK_EQUAL(keys.settle("3-5")->id, "4-0");
+  CAF_CHECK(!keys.settle("4-0"));
+  fetches = keys.take_fetches();
+  CAF_REQUIRE_EQUAL(fetches.size(), 1u);
+  CAF_CHECK_EQUAL(fetches[0].ids, std::vector<std::string>({"7-0", "8-0"}));
+  keys.fetch_failed("a"); // Redis down: parked again and asked again
+  fetches = keys.take_fetches();
+  CAF_REQUIRE_EQUAL(fetches.size(), 1u);
+  CAF_CHECK_EQUAL(fetches[0].ids, std::vector<std::string>({"7-0", "8-0"}));
+  next = keys.fetched("a", {entry("8-0", "a"), entry("7-0", "a")});
+  CAF_REQUIRE(next);
+  CAF_CHECK_EQUAL(next->id, "7-0");
+  CAF_CHECK_EQUAL(keys.settle("7-0")->id, "8-0");
+  CAF_CHECK(!keys.settle("8-0"));
+  CAF_CHECK_EQUAL(keys.keys(), 0u); // nothing left: no state
+  CAF_CHECK_EQUAL(keys.parked(), 0u);
+  CAF_CHECK_EQUAL(keys.waiting(), 0u);
+}

@@ -31,10 +31,13 @@ struct key_fixture : fixture {
       data->fresh.push_back(keyed(i, keys));
   }
 
-  consumer_options ordered(uint32_t k, uint32_t max_waiting = 0) {
+  /// Without parking unless `max_parked` > 0: the window bound tests hold
+  /// every waiting entry in memory.
+  consumer_options ordered(uint32_t k, uint32_t max_waiting = 0, uint32_t max_parked = 0) {
     auto opts = options(k);
     opts.order_by = "k";
     opts.max_waiting = max_waiting;
+    opts.max_parked = max_parked;
     return opts;
   }
 
@@ -209,6 +212,70 @@ CAF_TEST(a key function orders like a field and an entry it throws on is dead le
     return a.find("order_key threw: no key in this entry") != std::string::npos;
   }));
   CAF_CHECK_EQUAL(data->acked.size(), 9u);
+}
+
+CAF_TEST(a hot key parks its backlog in Redis while the other keys go on) {
+  // Even seqs: key "hot", whose first entry is held; odd: ten other keys.
+  for (uint64_t i = 0; i < 120; ++i) {
+    auto e = make_entry(i);
+    e.fields.push_back("k");
+    e.fields.push_back(i % 2 == 0 ? "hot" : "c" + std::to_string(i % 10));
+    data->fresh.push_back(std::move(e));
+  }
+  auto is_hot = [](const std::string& id) {
+    return (std::stoull(id) - 1000) % 2 == 0;
+  };
+  callbacks->add_async([this, is_hot](const stream_entry& e, async_context ctx) {
+    ran.emplace_back(e.id, 0);
+    if (is_hot(e.id))
+      held.push_back(ctx.done);
+    else
+      ctx.done();
+  });
+  start(ordered(4, 8, 1000)); // a key keeps 8 / 4 = 2 waiting in memory
+  flush();
+  size_t others = 0;
+  for (auto& [id, n] : ran)
+    others += is_hot(id) ? 0 : 1;
+  CAF_CHECK_EQUAL(others, 60u); // none of them waited for the hot key's backlog
+  CAF_CHECK(data->fresh.empty());
+  CAF_CHECK_EQUAL(metrics->keys_waiting.load(), 2u);
+  CAF_CHECK_EQUAL(metrics->keys_parked.load(), 57u); // 60 hot: 1 out, 2 waiting
+  CAF_REQUIRE_EQUAL(held.size(), 1u);
+  for (size_t i = 0; i < held.size(); ++i) { // the hot key, one at a time
+    held[i]();
+    consume_messages();
+    flush();
+  }
+  std::vector<uint64_t> hot;
+  for (auto& [id, n] : ran)
+    if (is_hot(id))
+      hot.push_back(std::stoull(id));
+  CAF_CHECK_EQUAL(hot.size(), 60u);
+  CAF_CHECK(std::is_sorted(hot.begin(), hot.end()));
+  CAF_CHECK_EQUAL(std::adjacent_find(hot.begin(), hot.end()), hot.end()); // none twice
+  CAF_CHECK_EQUAL(data->xranges, 57u); // each parked entry read back once
+  CAF_CHECK_EQUAL(metrics->keys_parked.load(), 0u);
+  CAF_CHECK_EQUAL(data->acked.size(), 120u);
+}
+
+CAF_TEST(a parked entry trimmed from the stream is acked as deleted) {
+  keys = {"hot"};
+  fill_keyed(10);
+  data->trimmed.insert("1005-0");
+  callbacks->add_async(hold());
+  start(ordered(2, 4, 100)); // one entry of a key waits in memory, the rest park
+  CAF_CHECK_EQUAL(metrics->keys_parked.load(), 8u);
+  for (size_t i = 0; i < held.size(); ++i) {
+    held[i]();
+    consume_messages();
+    flush();
+  }
+  CAF_CHECK_EQUAL(ran.size(), 9u);
+  CAF_CHECK(std::none_of(ran.begin(), ran.end(), [](auto& r) { return r.first == "1005-0"; }));
+  CAF_CHECK_EQUAL(metrics->deleted.load(), 1u);
+  CAF_CHECK_EQUAL(data->acked.size(), 10u);
+  CAF_CHECK(data->pel.empty());
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
