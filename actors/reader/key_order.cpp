@@ -103,6 +103,11 @@ key_order::next_holder(std::unordered_map<std::string, line>::iterator it) {
     resized(l.queue.size() + 1, l.queue.size());
     l.holder = next.id;
     of_.emplace(next.id, it->first);
+    // Read parked ones back while half the queue is left, so the key never
+    // waits for the round trip.
+    if (!l.parked.empty() && l.fetching.empty()
+        && l.queue.size() < std::max<size_t>(key_queue_ / 2, 1))
+      start_fetch(it->first, l);
     return next;
   }
   if (!l.fetching.empty())
@@ -116,7 +121,8 @@ key_order::next_holder(std::unordered_map<std::string, line>::iterator it) {
 }
 
 void key_order::start_fetch(const std::string& key, line& l) {
-  auto n = std::min(l.parked.size(), std::max<size_t>(key_queue_, 1));
+  auto room = key_queue_ > l.queue.size() ? key_queue_ - l.queue.size() : 0;
+  auto n = std::min(l.parked.size(), std::max<size_t>(room, 1));
   l.fetching.assign(std::make_move_iterator(l.parked.begin()),
                     std::make_move_iterator(l.parked.begin() + static_cast<ptrdiff_t>(n)));
   l.parked.erase(l.parked.begin(), l.parked.begin() + static_cast<ptrdiff_t>(n));

@@ -11,8 +11,8 @@
 // A key's waiting entries beyond `key_queue` are *parked*: only their IDs stay
 // here (the entries stay pending for this consumer in Redis), so one hot key
 // cannot fill the reader's window and starve the others. When the key's
-// in-memory queue runs empty, its oldest parked IDs are handed out to be read
-// back (XRANGE); everything newer of that key keeps waiting behind them.
+// in-memory queue is down to half, its oldest parked IDs are handed out to be
+// read back (XRANGE); everything newer of that key keeps waiting behind them.
 
 #include <rill/actors/stream_entry.hpp>
 
@@ -64,7 +64,8 @@ public:
 
   /// The entry `id` is settled: its key is free, or passes to the oldest entry
   /// waiting for it, which is returned (its new holder, to be dispatched). If
-  /// only parked entries wait, a fetch is queued (take_fetches).
+  /// its queue is down to half and entries are parked, a fetch is queued
+  /// (take_fetches).
   std::optional<stream_entry> settle(const std::string& id);
 
   /// The fetches queued since the last call.

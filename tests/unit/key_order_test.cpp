@@ -102,7 +102,7 @@ CAF_TEST(a busy key parks what exceeds its queue and reads it back in order) {
   CAF_CHECK_EQUAL(keys.parked(), 3u);
   CAF_CHECK_EQUAL(keys.settle("1-0")->id, "2-0");
   CAF_CHECK_EQUAL(keys.settle("2-0")->id, "3-0");
-  CAF_CHECK(!keys.settle("3-0")); // only parked ones left: a fetch of the oldest two
+  CAF_CHECK(!keys.settle("3-0")); // parked ones left: their fetch went out with 3-0
   auto fetches = keys.take_fetches();
   CAF_REQUIRE_EQUAL(fetches.size(), 1u);
   CAF_CHECK_EQUAL(fetches[0].key, "a");
