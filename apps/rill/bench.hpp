@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -86,11 +87,14 @@ inline int64_t steady_ns() {
 /// Microseconds since the epoch (system clock): what `ts` fields hold.
 int64_t epoch_us();
 
+/// Called for each entry just before it is sent: may add fields to its XADD.
+using xadd_hook = std::function<void(uint64_t seq, std::vector<std::string>& argv)>;
+
 /// XADDs seq = 0..n-1 at `rate` per second from the calling thread on its
 /// own connection (no actor system involved), each stamped with `ts` just
 /// before it is sent. Returns what this thread used.
 usage paced_xadd(blocking_client& producer, const std::string& stream, uint64_t n, uint64_t rate,
-                 uint64_t payload_bytes);
+                 uint64_t payload_bytes, const xadd_hook& hook = {});
 
 /// The latency floor's consumer: a synchronous hiredis loop on the calling
 /// thread, blocked in XREADGROUP (group g, COUNT 64, BLOCK 1000; one XACK per
@@ -132,5 +136,6 @@ int nodes_case(cli_config& cfg);
 int scrape_case(cli_config& cfg);
 int gateway_case(cli_config& cfg);
 int cluster_case(cli_config& cfg);
+int keys_case(cli_config& cfg);
 
 } // namespace rill::bench

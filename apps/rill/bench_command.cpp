@@ -265,6 +265,8 @@ int bench_command(cli_config& cfg, const std::string& which) {
       return bench::cluster_case(cfg);
     if (which == "tls")
       return bench::tls_case(cfg);
+    if (which == "keys")
+      return bench::keys_case(cfg);
   } catch (const std::exception& ex) {
     std::fprintf(stderr, "rill bench %s: %s\n", which.c_str(), ex.what());
     return 1;
@@ -272,7 +274,7 @@ int bench_command(cli_config& cfg, const std::string& which) {
   return config_error(
     "bench",
     "unknown case '" + which
-      + "' (consume, latency, scale, responsiveness, nodes, scrape, gateway, cluster, tls)");
+      + "' (consume, latency, scale, responsiveness, nodes, scrape, gateway, cluster, tls, keys)");
 }
 
 } // namespace rill::cli

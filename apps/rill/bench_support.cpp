@@ -201,15 +201,19 @@ int64_t epoch_us() {
 }
 
 usage paced_xadd(blocking_client& producer, const std::string& stream, uint64_t n, uint64_t rate,
-                 uint64_t payload_bytes) {
+                 uint64_t payload_bytes, const xadd_hook& hook) {
   auto cpu0 = usage::this_thread();
   std::string payload(payload_bytes, 'p');
   auto start = std::chrono::steady_clock::now();
   auto gap = std::chrono::nanoseconds{1'000'000'000 / std::max<uint64_t>(1, rate)};
   for (uint64_t seq = 0; seq < n; ++seq) {
     std::this_thread::sleep_until(start + seq * gap);
-    if (!producer.command({"XADD", stream, "*", "seq", std::to_string(seq), "payload", payload,
-                           "ts", std::to_string(epoch_us())}))
+    std::vector<std::string> argv{"XADD",    stream, "*", "seq", std::to_string(seq),
+                                  "payload", payload};
+    if (hook)
+      hook(seq, argv);
+    argv.insert(argv.end(), {"ts", std::to_string(epoch_us())});
+    if (!producer.command(argv))
       throw std::runtime_error("paced XADD to " + stream + " failed");
   }
   return usage::this_thread() - cpu0;

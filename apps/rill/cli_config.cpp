@@ -8,7 +8,8 @@ cli_config::cli_config() {
     .add(payload_bytes, "payload-bytes", "size of the produced payload field")
     .add(rate, "rate", "entries per second to produce (0: unlimited)")
     .add(keys, "keys",
-         "produce: add a field key = k<0..N-1>, pseudo-random by seq, for consumer.order-by=key")
+         "produce: add a field key = k<0..N-1>, pseudo-random by seq, for consumer.order-by=key; "
+         "bench keys: only this cardinality")
     .add(record, "record",
          "append every processed seq to this file (after --work-us, before the ack)")
     .add(fail_percent, "fail-percent", "consume: fail entries with seq % 100 < P (drill)")
@@ -16,7 +17,7 @@ cli_config::cli_config() {
          "consume: wait N µs per entry, asynchronously (MIN-MAX: a random time in that range)")
     .add(measure_latency, "measure-latency", "consume/node: p50/p99 of ts -> callback start")
     .add(rounds, "rounds", "bench: rounds per case")
-    .add(seconds, "seconds", "bench latency: how long to produce")
+    .add(seconds, "seconds", "bench latency: how long to produce; bench keys: per run")
     .add(streams, "streams", "bench scale/responsiveness: number of streams")
     .add(clients, "clients", "bench gateway: event-stream clients, spread over --streams")
     .add(ids, "ids", "dead-letters replay/purge: these dead-letter IDs (comma-separated)")

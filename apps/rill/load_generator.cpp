@@ -19,6 +19,10 @@
 
 namespace rill {
 
+uint64_t drill_key(uint64_t seq, uint64_t keys) {
+  return seq_hash(seq) % keys;
+}
+
 namespace {
 
 using field_list = std::vector<std::string>;
@@ -70,10 +74,6 @@ int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
            std::chrono::system_clock::now().time_since_epoch())
     .count();
-}
-
-uint64_t drill_key(uint64_t seq, uint64_t keys) {
-  return seq_hash(seq) % keys;
 }
 
 std::vector<field_list> make_fields(generator_state& st, const std::vector<uint64_t>& seqs) {
