@@ -66,10 +66,13 @@ struct target {
 /// A synchronous connection; throws std::runtime_error if there is none.
 blocking_client connect_or_throw(const std::string& host, uint16_t port);
 
-/// XADDs seq = 0..n-1 (payload of `payload_bytes`) in pipelined chunks and
-/// creates `group` at 0.
+/// Called for each entry just before it is sent: may add fields to its XADD.
+using xadd_hook = std::function<void(uint64_t seq, std::vector<std::string>& argv)>;
+
+/// XADDs seq = 0..n-1 (payload of `payload_bytes`, plus what `hook` adds) in
+/// pipelined chunks and creates `group` at 0.
 void prefill(blocking_client& c, const std::string& stream, const std::string& group, uint64_t n,
-             uint64_t payload_bytes);
+             uint64_t payload_bytes, const xadd_hook& hook = {});
 
 /// The yardstick: a single-threaded synchronous hiredis loop - XREADGROUP
 /// COUNT k, then one XACK for the batch pipelined with the next read - until
@@ -86,9 +89,6 @@ inline int64_t steady_ns() {
 
 /// Microseconds since the epoch (system clock): what `ts` fields hold.
 int64_t epoch_us();
-
-/// Called for each entry just before it is sent: may add fields to its XADD.
-using xadd_hook = std::function<void(uint64_t seq, std::vector<std::string>& argv)>;
 
 /// XADDs seq = 0..n-1 at `rate` per second from the calling thread on its
 /// own connection (no actor system involved), each stamped with `ts` just

@@ -35,25 +35,6 @@ std::string key_name(uint64_t seq, uint64_t keys) {
   return "k" + std::to_string(drill_key(seq, keys));
 }
 
-/// XADDs seq = 0..n-1 with `key` as `rill produce --keys` gives it, in
-/// pipelined chunks, and creates group g at 0.
-void prefill_keyed(blocking_client& c, const std::string& stream, uint64_t n, uint64_t keys,
-                   uint64_t payload_bytes) {
-  std::string payload(payload_bytes, 'p');
-  constexpr uint64_t chunk = 1000;
-  for (uint64_t first = 0; first < n; first += chunk) {
-    auto last = std::min(n, first + chunk);
-    for (auto seq = first; seq < last; ++seq)
-      c.append({"XADD", stream, "*", "seq", std::to_string(seq), "key", key_name(seq, keys),
-                "payload", payload});
-    for (auto seq = first; seq < last; ++seq)
-      if (!c.read_reply())
-        throw std::runtime_error("prefill: XADD failed");
-  }
-  if (auto r = c.command({"XGROUP", "CREATE", stream, "g", "0"}); !r)
-    throw std::runtime_error("prefill: " + describe(r.error()));
-}
-
 /// Adds the async work callback: waits work_of(seq) µs.
 void add_work(consumer& consumer, const cli_config& cfg) {
   auto min = cfg.work_us;
@@ -73,7 +54,11 @@ struct keys_run {
 keys_run run_keys(const cli_config& cfg, blocking_client& c, uint64_t keys, bool ordered,
                   uint64_t n) {
   const std::string stream = "bench:keys";
-  prefill_keyed(c, stream, n, keys, cfg.payload_bytes);
+  // `key` as `rill produce --keys` gives it.
+  prefill(c, stream, "g", n, cfg.payload_bytes,
+          [keys](uint64_t seq, std::vector<std::string>& argv) {
+            argv.insert(argv.end(), {"key", key_name(seq, keys)});
+          });
   keys_run out;
   auto before = usage::now();
   uint64_t processed = 0;

@@ -120,13 +120,18 @@ void print(const nlohmann::ordered_json& line) {
 }
 
 void prefill(blocking_client& c, const std::string& stream, const std::string& group, uint64_t n,
-             uint64_t payload_bytes) {
+             uint64_t payload_bytes, const xadd_hook& hook) {
   std::string payload(payload_bytes, 'p');
   constexpr uint64_t chunk = 1000;
   for (uint64_t first = 0; first < n; first += chunk) {
     auto last = std::min(n, first + chunk);
-    for (auto seq = first; seq < last; ++seq)
-      c.append({"XADD", stream, "*", "seq", std::to_string(seq), "payload", payload});
+    for (auto seq = first; seq < last; ++seq) {
+      std::vector<std::string> argv{"XADD",    stream, "*", "seq", std::to_string(seq),
+                                    "payload", payload};
+      if (hook)
+        hook(seq, argv);
+      c.append(argv);
+    }
     for (auto seq = first; seq < last; ++seq)
       if (!c.read_reply())
         throw std::runtime_error("prefill: XADD failed");
