@@ -105,7 +105,7 @@ void settled(reader_ptr self, const std::string& id) {
   // A stopping reader starts nothing new: what waits stays pending in Redis.
   if (auto next = st.keys.settle(id); next && !st.stopping)
     st.waiting.push_front(std::move(*next));
-  fetch_parked(self); // its key has only parked entries left: read them back
+  fetch_parked(self); // its queue is down to half with entries parked: read them back
 }
 
 void on_nack(reader_ptr self, uint32_t index, stream_entry&& entry, const caf::error& err) {

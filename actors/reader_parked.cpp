@@ -1,6 +1,6 @@
 // With order_by: entries parked behind a hot key (only their IDs are held,
 // actors/reader/key_order.hpp) are read back with XRANGE when their key's
-// in-memory queue runs empty. They are pending for this consumer all along,
+// in-memory queue is down to half. They are pending for this consumer all along,
 // so a crash or a stop loses nothing: a restart reads them first, in order.
 
 #include <rill/actors/error.hpp>

@@ -213,16 +213,16 @@ void redeliver_due(reader_ptr self);
 
 void retry_dead_letters(reader_ptr self);
 
-// -- reader_parked.cpp ------------------------------------------------------------------
-
-/// Reads back the parked entries of keys whose in-memory queue ran empty.
-void fetch_parked(reader_ptr self);
-/// After a failed fetch's backoff.
-void retry_key_fetches(reader_ptr self);
-
 /// Writes `entry` to the dead-letter stream and acks it (one script); on
 /// failure it stays pending and is tried again with backoff.
 void dead_letter(reader_ptr self, stream_entry entry, std::string reason);
+
+// -- reader_parked.cpp ------------------------------------------------------------------
+
+/// Reads back the parked entries of keys whose in-memory queue is down to half.
+void fetch_parked(reader_ptr self);
+/// After a failed fetch's backoff.
+void retry_key_fetches(reader_ptr self);
 
 // -- reader_claims.cpp ------------------------------------------------------------------
 
