@@ -67,8 +67,11 @@ check "reader finishes after losing a worker node" test $? -eq 0
 stop_workers "$w1"
 cat "$dir/$stream.w1" "$dir/$stream.w2" >"$dir/$stream.all"
 check "every seq processed at least once" test "$(distinct "$dir/$stream.all")" -eq $n
-check "the lost node's entries were redelivered" grep -q "redelivering" "$dir/reader.log"
-echo "duplicates after the kill: $(($(wc -l <"$dir/$stream.all") - n))"
+# The kill can land while the node holds nothing at the reader (all its acks
+# in): then nothing is redelivered, and "every seq" above is what counts.
+check "the reader saw the lost node's workers go down" grep -q "a worker went down" "$dir/reader.log"
+echo "duplicates after the kill: $(($(wc -l <"$dir/$stream.all") - n)); redelivery lines:" \
+  "$(grep -c redelivering "$dir/reader.log")"
 check "nothing pending" test "$(pending $stream g)" -eq 0
 
 # -- 2a. a worker node that hangs (SIGSTOP) is declared down; its entries move on ---
