@@ -8,7 +8,7 @@
 rill=$1
 source "$(dirname "$0")/../lib.sh"
 start_redis --appendonly no
-node_addr=127.0.0.1:$((20000 + RANDOM % 30000))
+node_addr=127.0.0.1:$((20000 + RANDOM % 12000))
 n=100000
 keys=1000
 "$rill" produce --redis "$addr" --stream s --count $n --keys $keys >/dev/null 2>"$dir/produce.log"

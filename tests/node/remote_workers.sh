@@ -6,7 +6,7 @@
 rill=$1
 source "$(dirname "$0")/../lib.sh"
 start_redis --appendonly no
-node_port=$((20000 + RANDOM % 30000))
+node_port=$((20000 + RANDOM % 12000))
 node_addr=127.0.0.1:$node_port
 
 reader_node() { # count, extra args

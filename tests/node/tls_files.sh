@@ -9,7 +9,7 @@ start_redis --appendonly no
 make_test_ca a b
 openssl pkey -in "$tls/a.key" -aes256 -passout pass:sesame -out "$tls/a.enc.key" 2>/dev/null
 echo "not a pem file" >"$tls/garbage"
-node_port=$((20000 + RANDOM % 30000))
+node_port=$((20000 + RANDOM % 12000))
 
 refused() { # label option=file...: the node exits 2 with one line naming the option
   local label=$1 expect=$2

@@ -38,7 +38,7 @@ spawn_server() {
 # spawned_port, spawned_pid.
 spawn_on_free_port() {
   for _ in 1 2 3 4 5 6 7 8; do
-    spawned_port=$((20000 + RANDOM % 30000))
+    spawned_port=$((20000 + RANDOM % 12000))
     spawn_server "$spawned_port" "$@" && return 0
   done
   echo "cannot start redis-server $*"
