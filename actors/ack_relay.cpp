@@ -88,6 +88,12 @@ caf::behavior ack_relay(relay_ptr self, caf::actor reader, caf::timespan linger,
       self->send(self->state.reader, a, slot, std::move(entry), std::move(err));
       settle(self, slot);
     },
+    [self](effects_atom a, uint32_t slot, stream_entry& entry, std::vector<effect>& fx) {
+      // Rare next to plain acks, and the reader applies them in its own
+      // batches: forwarded one by one, like a nack.
+      self->send(self->state.reader, a, slot, std::move(entry), std::move(fx));
+      settle(self, slot);
+    },
     [self](credit_atom) {
       if (auto worker = caf::actor_cast<caf::actor>(self->current_sender()))
         self->state.workers.emplace(worker.id(), std::move(worker));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <rill/actors/effects.hpp>
 #include <rill/actors/interfaces.hpp>
 #include <rill/actors/stream_entry.hpp>
 
@@ -52,16 +53,27 @@ private:
 ///     ctx.self->request(ctx.producer, 5s, rill::xadd_atom::value, "out", fields)
 ///       .then([done = ctx.done](std::string& id) { done(); },
 ///             [done = ctx.done](caf::error& err) { done(std::move(err)); });
+///
+/// `ctx.effects()` stages Redis writes that are applied only after the entry's
+/// last callback succeeded, atomically with its XACK (docs/exactly-once.md).
 struct async_context {
   caf::event_based_actor* self;
   completion done;
   connection_actor shared_conn;
   producer_actor producer;
+  /// The current entry's staged effects (a late stage, after `done`, lands
+  /// in a copy nobody applies).
+  std::shared_ptr<rill::effects> staged;
+
+  rill::effects& effects() const { return *staged; }
 };
 
 /// A synchronous callback: returns an error to fail the entry (a thrown
 /// exception fails it too).
 using sync_callback = std::function<caf::error(const stream_entry&)>;
+
+/// A synchronous callback that stages Redis effects (see `rill::effects`).
+using effect_callback = std::function<caf::error(const stream_entry&, effects&)>;
 
 /// An asynchronous callback: starts work and calls `ctx.done` later.
 using async_callback = std::function<void(const stream_entry&, async_context ctx)>;
@@ -71,27 +83,38 @@ using async_callback = std::function<void(const stream_entry&, async_context ctx
 class callback_list {
 public:
   struct callback {
-    sync_callback sync; // exactly one of sync / async is set
+    sync_callback sync; // exactly one of sync / async / staging is set
     async_callback async;
+    effect_callback staging;
   };
 
-  /// Appends a synchronous callback; `fn` returns `caf::error` or `void`.
+  /// Appends a synchronous callback; `fn` takes `(const stream_entry&)` or
+  /// `(const stream_entry&, rill::effects&)` and returns `caf::error` or `void`.
   template <class F>
   callback_list& add(F fn) {
-    if constexpr (std::is_void_v<std::invoke_result_t<F&, const stream_entry&>>)
+    if constexpr (std::is_invocable_v<F&, const stream_entry&, effects&>) {
+      if constexpr (std::is_void_v<std::invoke_result_t<F&, const stream_entry&, effects&>>)
+        list_.push_back(
+          {nullptr, nullptr, [fn = std::move(fn)](const stream_entry& e, effects& fx) mutable {
+             fn(e, fx);
+             return caf::error{};
+           }});
+      else
+        list_.push_back({nullptr, nullptr, effect_callback{std::move(fn)}});
+    } else if constexpr (std::is_void_v<std::invoke_result_t<F&, const stream_entry&>>)
       list_.push_back({[fn = std::move(fn)](const stream_entry& e) mutable {
                          fn(e);
                          return caf::error{};
                        },
-                       nullptr});
+                       nullptr, nullptr});
     else
-      list_.push_back({sync_callback{std::move(fn)}, nullptr});
+      list_.push_back({sync_callback{std::move(fn)}, nullptr, nullptr});
     return *this;
   }
 
   /// Appends an asynchronous callback.
   callback_list& add_async(async_callback fn) {
-    list_.push_back({nullptr, std::move(fn)});
+    list_.push_back({nullptr, std::move(fn), nullptr});
     return *this;
   }
 

@@ -38,7 +38,8 @@ using producer_actor = caf::typed_actor<
 /// batching acks for a reader on another node.
 using ack_sink_actor
   = caf::typed_actor<caf::reacts_to<ack_atom, uint32_t, std::string>,
-                     caf::reacts_to<nack_atom, uint32_t, stream_entry, caf::error>>;
+                     caf::reacts_to<nack_atom, uint32_t, stream_entry, caf::error>,
+                     caf::reacts_to<effects_atom, uint32_t, stream_entry, std::vector<effect>>>;
 
 /// The reader as its workers and ack relays see it: credits, acks (one by
 /// one or batched), and the withdrawal of a node's workers.

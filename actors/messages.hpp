@@ -7,6 +7,8 @@
 //   reader  --(delivery{slot, entry})----------> worker   one entry per credit
 //   worker  --(ack, slot, id)------------------> reader   all callbacks succeeded
 //   worker  --(nack, slot, entry, error)-------> reader   a callback failed
+//   worker  --(effects, slot, entry, effects)--> reader   all succeeded, with staged
+//                                                         effects: applied with the XACK
 //   reader --(delivery_batch)--> ack relay     entries for a remote node's workers,
 //   ack relay --(ack_batch)----> reader        and their acks: one BASP message per burst
 //   reader  --(redis_command: XACK many ids)---> shared redis connection
@@ -14,6 +16,7 @@
 // An ack or nack also returns the worker's credit: the reader never holds more
 // entries than it has idle workers.
 
+#include <rill/actors/effects.hpp>
 #include <rill/actors/redis/command.hpp>
 #include <rill/actors/redis/reply.hpp>
 #include <rill/actors/stream_entry.hpp>
@@ -38,6 +41,15 @@ using ack_atom = caf::atom_constant<caf::atom("ack")>;
 /// worker -> reader: `(nack_atom, slot, stream_entry, caf::error reason)`; the
 /// entry comes back for a retry or the dead-letter stream.
 using nack_atom = caf::atom_constant<caf::atom("nack")>;
+
+/// worker -> reader: `(effects_atom, slot, stream_entry, std::vector<effect>)`:
+/// all callbacks succeeded and staged these effects; the reader applies them
+/// with the entry's XACK in one script (actors/reader_effects.cpp). The entry
+/// comes along: if the script fails it, it is retried or dead-lettered.
+using effects_atom = caf::atom_constant<caf::atom("effects")>;
+
+/// reader (self): flush the effects batch now.
+using effects_flush_atom = caf::atom_constant<caf::atom("fxflush")>;
 
 /// reader -> worker: one entry to process. `slot` identifies the worker at the
 /// reader and comes back in the ack.

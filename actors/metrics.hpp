@@ -135,6 +135,17 @@ struct consumer_metrics {
   std::atomic<uint64_t> unflushed_acks{0};
   /// IDs confirmed by XACK replies.
   std::atomic<uint64_t> acked{0};
+  /// Entries whose staged effects were applied with their XACK (counted in
+  /// `acked` too), and effects scripts answered.
+  std::atomic<uint64_t> effects_applied{0};
+  std::atomic<uint64_t> effect_scripts{0};
+  /// Entries whose effects were not applied because the fence found them
+  /// pending for another consumer or delivery, or no longer pending: another
+  /// consumer claimed them (this one was paused past claim-min-idle) and
+  /// applies or applied them. Never acked by this consumer.
+  std::atomic<uint64_t> fenced{0};
+  /// Effects scripts that failed as a whole (retried with backoff).
+  std::atomic<uint64_t> effect_script_failures{0};
   /// Pending IDs whose entry was deleted from the stream (acked, never delivered).
   std::atomic<uint64_t> deleted{0};
   /// Entries delivered and not yet acked or nacked.

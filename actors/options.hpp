@@ -186,6 +186,12 @@ struct consumer_options {
   /// entry for good (its lease keeps it from being claimed); a longer job
   /// keeps its entry as long as this allows.
   caf::timespan callback_timeout = 5min;
+
+  // -- exactly-once effects (docs/exactly-once.md) -------------------------------
+
+  /// Keys the generic `effects::command` form may write (globs). In Redis
+  /// Cluster each must lie in the stream's slot (checked at start).
+  std::vector<std::string> effect_keys;
 };
 
 /// The producer: XADD with optional approximate trimming.

@@ -36,7 +36,9 @@ void check_done(reader_ptr self) {
     return;
   if (st.acks.pending() > 0 && st.acks.batches_in_flight() == 0 && !st.acks.armed())
     flush(self);
-  if (!st.acks.settled())
+  if (st.effects.pending() > 0 && st.effects.batches_in_flight() == 0 && !st.effects.armed())
+    flush_effects(self);
+  if (!st.acks.settled() || !st.effects.settled())
     return;
   if (!st.retries.empty())
     spdlog::info("consumer {}: {} failed entries stay pending for redelivery", label(st),
@@ -56,7 +58,9 @@ void stop(reader_ptr self) {
 
 void stop_deadline(reader_ptr self) {
   auto& st = self->state;
-  auto unflushed = st.acks.unflushed();
+  // Entries whose effects script did not go through count as unflushed
+  // acks: they stay pending and their effects are applied once, later.
+  auto unflushed = st.acks.unflushed() + st.effects.unflushed();
   st.metrics->unflushed_acks.store(unflushed);
   if (unflushed > 0)
     spdlog::error("consumer {}: stop deadline reached: {} acks of processed entries could "
@@ -68,6 +72,7 @@ void stop_deadline(reader_ptr self) {
                  "they stay pending and are delivered again",
                  label(st), st.slots.busy());
   flush(self);
+  flush_effects(self);
   release_name_lease(self);
   self->quit();
 }
@@ -175,6 +180,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
                       st.opts.max_parked > 0 ? std::max<size_t>(1, room / 4) : 0};
   st.metrics->ordered = st.keys.enabled();
   st.acks = ack_batcher{st.opts.ack_batch};
+  st.effects = effect_batcher{st.opts.ack_batch};
   st.retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
   st.ack_retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
   st.dead_retry_backoff = rill::backoff{st.opts.retry_min, st.opts.retry_max};
@@ -215,6 +221,10 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
       on_nack(self, index, std::move(entry), err);
       step(self);
     },
+    [self](effects_atom, uint32_t index, stream_entry& entry, std::vector<effect>& fx) {
+      on_effects(self, index, std::move(entry), std::move(fx));
+      step(self);
+    },
     // From its own connection.
     [self](conn_up_atom, int64_t client_id) { on_conn_up(self, client_id); },
     [self](conn_down_atom, caf::error& err) {
@@ -234,6 +244,11 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
     [self](flush_atom) {
       self->state.acks.timer_fired();
       flush(self);
+      step(self);
+    },
+    [self](effects_flush_atom) {
+      self->state.effects.timer_fired();
+      flush_effects(self);
       step(self);
     },
     [self](retry_atom, uint64_t epoch) { on_retry(self, epoch); },
@@ -269,6 +284,7 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
 
 bool reader_state::holds(const std::string& id) const {
   return in_transit.count(id) > 0 || slots.holds(id) || retries.holds(id) || acks.holds(id)
+         || effects.holds(id)
          || std::any_of(waiting.begin(), waiting.end(),
                         [&](const stream_entry& e) { return e.id == id; })
          || keys.holds(id);

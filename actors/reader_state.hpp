@@ -49,6 +49,7 @@ struct reader_state {
   slot_table slots;
   read_planner reads;
   ack_batcher acks;
+  effect_batcher effects; // entries with staged effects, for the effects script
   retry_queue retries;
   key_order keys; // with order_by: entries waiting behind a busy key
   /// With order_by and max_key_hold: when each failing holder first failed.
@@ -112,6 +113,16 @@ struct reader_state {
   /// Failed XACKs until one works again.
   rill::streak ack_failures;
 
+  // -- staged effects (reader_effects.cpp) ---------------------------------------------
+  rill::backoff effects_retry{std::chrono::milliseconds{100}, std::chrono::seconds{5}};
+  /// Send EVAL with the script's text next (Redis answered NOSCRIPT: it was
+  /// restarted, failed over, or SCRIPT FLUSHed).
+  bool effects_by_text = false;
+  /// The next this many pending items go one per script: their batch was
+  /// refused as a whole, so each entry gets its own answer.
+  size_t effects_single = 0;
+  rill::streak effect_failures;
+
   /// Entries held outside workers (a dead letter waiting for another try
   /// holds no credit).
   size_t held() const noexcept {
@@ -172,6 +183,14 @@ void on_ack(reader_ptr self, uint32_t index, std::string id);
 void on_nack(reader_ptr self, uint32_t index, stream_entry&& entry, const caf::error& err);
 /// Sends the pending acks as one XACK.
 void flush(reader_ptr self);
+
+// -- reader_effects.cpp -----------------------------------------------------------------
+
+/// A worker's entry succeeded with staged effects: its worker is free; the
+/// effects go with its XACK in the next effects script.
+void on_effects(reader_ptr self, uint32_t index, stream_entry&& entry, std::vector<effect>&& fx);
+/// Sends the pending effects as one script (or one per entry after a refusal).
+void flush_effects(reader_ptr self);
 
 // -- reader_workers.cpp -----------------------------------------------------------------
 

@@ -21,6 +21,10 @@ struct worker_state {
   connection_actor shared_conn;
   producer_actor producer;
   std::shared_ptr<const callback_list> callbacks;
+  /// What the current entry's callbacks staged (made on first use; reused
+  /// while no late async callback still holds it).
+  std::shared_ptr<effects> staged;
+  std::shared_ptr<const effect_rules> rules;
   bool busy = false;
   uint32_t slot = 0;
   stream_entry entry;
@@ -69,12 +73,34 @@ void start_timing(worker_state& st) {
     st.timings->age.observe(nanoseconds{steady_ns + st.wall_offset_ns - ms * 1'000'000});
 }
 
+effects& staged(worker_state& st) {
+  if (!st.staged)
+    st.staged = std::make_shared<effects>(st.rules);
+  return *st.staged;
+}
+
 void finish(worker_ptr self, caf::error err) {
   auto& st = self->state;
   st.busy = false;
   if (st.timings)
     st.timings->duration.observe(std::chrono::steady_clock::now() - st.started);
-  if (!err) {
+  std::vector<effect> fx;
+  if (st.staged) {
+    if (!err && !st.staged->error().empty())
+      err = make_error(sec::permanent_failure, "staged effect: " + st.staged->error());
+    if (!err)
+      fx = st.staged->take();
+    // A late async callback may still hold it: it stages into a copy nobody
+    // applies, never into the next entry's.
+    if (st.staged.use_count() > 1 || !st.staged->error().empty() || !st.staged->empty())
+      st.staged.reset();
+  }
+  if (!err && !fx.empty()) {
+    // Applied with the XACK by the reader; the entry comes along in case the
+    // script fails it (retry, dead letter).
+    self->send(st.acks, effects_atom::value, st.slot, std::move(st.entry), std::move(fx));
+    st.entry = stream_entry{};
+  } else if (!err) {
     self->send(st.acks, ack_atom::value, st.slot, std::move(st.entry.id));
     st.entry.fields.clear();
   } else {
@@ -103,16 +129,17 @@ void run_callbacks(worker_ptr self) {
   for (; st.index < st.callbacks->size(); ++st.index) {
     const auto& cb = (*st.callbacks)[st.index];
     try {
-      if (cb.sync) {
-        if (auto err = cb.sync(st.entry)) {
+      if (cb.sync || cb.staging) {
+        if (auto err = cb.sync ? cb.sync(st.entry) : cb.staging(st.entry, staged(st))) {
           finish(self, classify(st.index, std::move(err)));
           return;
         }
         continue;
       }
       auto seq = ++st.seq;
-      cb.async(st.entry,
-               async_context{self, completion{caf::actor{self}, seq}, st.shared_conn, st.producer});
+      staged(st);
+      cb.async(st.entry, async_context{self, completion{caf::actor{self}, seq}, st.shared_conn,
+                                       st.producer, st.staged});
       return; // resumes in the done_atom handler
     } catch (const std::exception& ex) {
       finish(self, failure(st.index, std::string{"exception: "} + ex.what()));
@@ -136,6 +163,7 @@ struct worker_setup {
   caf::actor acks_to;
   producer_actor producer;
   std::shared_ptr<callback_timings> timings;
+  std::shared_ptr<const effect_rules> rules;
 };
 
 caf::actor spawn_from(caf::actor_system& sys, const worker_setup& setup);
@@ -191,6 +219,7 @@ caf::behavior worker(worker_ptr self, worker_setup setup) {
   st.shared_conn = setup.shared_conn;
   st.producer = setup.producer;
   st.timings = setup.timings;
+  st.rules = setup.rules;
   self->monitor(st.reader);
   if (st.relay)
     self->monitor(st.relay); // a relay that quit (its pool drained) takes no acks
@@ -273,10 +302,11 @@ caf::actor spawn_worker(caf::actor_system& sys, reader_actor reader,
                         std::shared_ptr<const callback_list> callbacks,
                         connection_actor shared_conn, caf::timespan timeout, bool detached,
                         caf::actor acks_to, producer_actor producer,
-                        std::shared_ptr<callback_timings> timings) {
+                        std::shared_ptr<callback_timings> timings,
+                        std::shared_ptr<const effect_rules> rules) {
   return spawn_from(sys, worker_setup{std::move(reader), std::move(callbacks),
                                       std::move(shared_conn), timeout, detached, std::move(acks_to),
-                                      std::move(producer), std::move(timings)});
+                                      std::move(producer), std::move(timings), std::move(rules)});
 }
 
 } // namespace rill

@@ -23,12 +23,15 @@ namespace rill {
 /// reader), and the worker also quits when `acks_to` goes down. Asynchronous
 /// callbacks find `shared_conn` and `producer` in their context. With
 /// `timings`, it records each entry's callback duration and age there (its
-/// own histograms: no other worker writes them).
+/// own histograms: no other worker writes them). Effects the callbacks stage
+/// are checked against `rules` (cluster slot, the generic form's keys) and go
+/// to the reader with the entry instead of a plain ack.
 caf::actor spawn_worker(caf::actor_system& sys, reader_actor reader,
                         std::shared_ptr<const callback_list> callbacks,
                         connection_actor shared_conn, caf::timespan timeout = caf::timespan{0},
                         bool detached = false, caf::actor acks_to = caf::actor{},
                         producer_actor producer = producer_actor{},
-                        std::shared_ptr<callback_timings> timings = {});
+                        std::shared_ptr<callback_timings> timings = {},
+                        std::shared_ptr<const effect_rules> rules = {});
 
 } // namespace rill

@@ -33,7 +33,7 @@ public:
 
   /// Registers an asynchronous callback (see `async_context`).
   callback_registry& add_async(std::string name, async_callback fn) {
-    return put(std::move(name), callback_list::callback{nullptr, std::move(fn)});
+    return put(std::move(name), callback_list::callback{nullptr, std::move(fn), nullptr});
   }
 
   /// The callbacks called `names`, in that order (all of them, in

@@ -71,7 +71,8 @@ config::config() {
          "how often to look for own pending entries nobody holds (0: after reconnects only)")
     .add(consumer.consumer_idle_timeout, "consumer-idle-timeout",
          "remove consumers idle this long with nothing pending (0: never)")
-    .add(consumer.callback_timeout, "callback-timeout", "fail async callbacks after this");
+    .add(consumer.callback_timeout, "callback-timeout", "fail async callbacks after this")
+    .add(consumer.effect_keys, "effect-keys", "keys the generic effects form may write (globs)");
   opt_group{custom_options_, "producer"}
     .add(producer.maxlen, "maxlen", "XADD MAXLEN ~ N (0: no trimming)")
     .add(producer.max_in_flight, "max-in-flight", "XADD requests outstanding")

@@ -51,6 +51,7 @@ private:
   std::shared_ptr<callback_list> callbacks_;
   std::shared_ptr<consumer_metrics> metrics_;
   caf::actor reader_;
+  std::shared_ptr<const effect_rules> effect_rules_;
 };
 
 } // namespace rill

@@ -109,10 +109,16 @@ caf::expected<caf::actor> join_reader(runtime& rt, const std::string& host, uint
   auto relay = spawn_ack_relay(rt.system(), *reader, opts.ack_linger, opts.stop_timeout);
   rt.add_remote_pool(relay);
   auto timings = rt.worker_pool_timings(opts.stream, opts.group);
+  std::shared_ptr<const effect_rules> rules;
+  try {
+    rules = rt.effect_rules_for(opts);
+  } catch (const std::invalid_argument& e) {
+    return make_error(sec::invalid_config, e.what());
+  }
   for (uint32_t i = 0; i < opts.max_in_flight; ++i)
     spawn_worker(rt.system(), caf::actor_cast<reader_actor>(*reader), callbacks,
                  rt.shared_connection(), opts.callback_timeout, false, relay, rt.producer(),
-                 timings->add());
+                 timings->add(), rules);
   return relay;
 }
 

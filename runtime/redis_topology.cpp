@@ -117,6 +117,31 @@ std::string redis_topology::dead_letter_stream(const std::string& stream,
   return dead;
 }
 
+std::shared_ptr<const effect_rules>
+redis_topology::effect_rules_for(const std::string& stream,
+                                 std::vector<std::string> command_keys) const {
+  auto rules = std::make_shared<effect_rules>();
+  if (cluster()) {
+    rules->slot = key_slot(stream);
+    for (const auto& glob : command_keys) {
+      // The slot of every key a pattern matches is known only if the part
+      // that is hashed (the tag, or the whole key) has no wildcard.
+      auto hashed = hashed_part(glob);
+      bool fixed = hashed.find_first_of("*?[\\") == std::string_view::npos
+                   && (has_hash_tag(glob) || glob.find_first_of("*?[\\") == std::string::npos);
+      if (!fixed || key_slot(glob) != *rules->slot)
+        throw std::invalid_argument(
+          "consumer.effect-keys: '" + glob + "' can name keys outside hash slot "
+          + std::to_string(*rules->slot) + " of the stream '" + stream + "'"
+          + "; in Redis Cluster an entry's effects must share its stream's slot (use the stream's "
+            "hash tag, e.g. '"
+          + same_slot_key("", stream, ":*") + "')");
+    }
+  }
+  rules->command_keys = std::move(command_keys);
+  return rules;
+}
+
 void redis_topology::watch_sentinels() {
   master_ = std::make_shared<master_address>();
   watcher_ = spawn_sentinel_watcher(sys_, opts_, master_);

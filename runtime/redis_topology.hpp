@@ -8,6 +8,7 @@
 // docs/architecture.md says in either mode, and so does every key rill
 // derives from a stream (dead letters: same slot as the stream).
 
+#include <rill/actors/effects.hpp>
 #include <rill/actors/interfaces.hpp>
 #include <rill/actors/metrics.hpp>
 #include <rill/actors/options.hpp>
@@ -46,6 +47,13 @@ public:
   connection_actor spawn_own(const std::string& stream, const std::string& name_suffix,
                              caf::actor listener,
                              std::shared_ptr<connection_metrics> metrics = {}) const;
+
+  /// What the effects a consumer of `stream` stages may touch: in a cluster
+  /// the stream's slot; the generic form's key patterns. In a cluster,
+  /// throws `std::invalid_argument` for a pattern that can name a key in
+  /// another slot (no hash tag of the stream's slot, or a wildcard).
+  std::shared_ptr<const effect_rules> effect_rules_for(const std::string& stream,
+                                                       std::vector<std::string> command_keys) const;
 
   /// The dead-letter stream of `stream`: `configured`, or the default
   /// (`<stream>:dead`; in a cluster `{<stream>}:dead` unless the stream has a

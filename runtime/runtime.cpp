@@ -84,6 +84,10 @@ caf::actor runtime::spawn_stream_tailer(const std::string& stream, std::string f
     shared_conn_);
 }
 
+std::shared_ptr<const effect_rules> runtime::effect_rules_for(const consumer_options& opts) const {
+  return redis_->effect_rules_for(opts.stream, opts.effect_keys);
+}
+
 rill::tail& runtime::tail(const std::string& stream, std::string from) {
   auto& slot = tails_[stream];
   if (!slot)
@@ -100,7 +104,9 @@ consumer& runtime::add_consumer(consumer_options opts) {
   // In a cluster the dead-letter script needs both keys in one slot: a
   // configured key elsewhere is refused here, not by a CROSSSLOT later.
   opts.dead_letter_stream = redis_->dead_letter_stream(opts.stream, opts.dead_letter_stream);
+  auto rules = effect_rules_for(opts);
   consumers_.emplace_back(new consumer(std::move(opts), settings_.metrics.buckets));
+  consumers_.back()->effect_rules_ = std::move(rules);
   return *consumers_.back();
 }
 
@@ -124,7 +130,7 @@ void runtime::start() {
     auto for_workers = caf::actor_cast<reader_actor>(c->reader_);
     for (uint32_t i = 0; c->opts_.local_workers && i < c->opts_.max_in_flight; ++i)
       spawn_worker(system_, for_workers, callbacks, shared_conn_, c->opts_.callback_timeout, false,
-                   caf::actor{}, producer_, c->metrics_->timings->add());
+                   caf::actor{}, producer_, c->metrics_->timings->add(), c->effect_rules_);
     spawn_group_probe(system_, c->opts_.stream, c->opts_.group, shared_conn_, c->metrics_,
                       settings_.metrics.interval, reply_deadline(settings_.redis), c->reader_);
   }

@@ -154,6 +154,10 @@ public:
   /// ("{<stream>}:dead" in a cluster). Throws `std::invalid_argument` when a
   /// cluster would put it in another slot than the stream.
   std::string dead_letter_stream(const std::string& stream, const std::string& configured) const;
+  /// What effects staged by a consumer of `opts.stream` may touch (its
+  /// cluster slot, `opts.effect_keys`). Throws `std::invalid_argument` for a
+  /// key pattern that a cluster would put in another slot.
+  std::shared_ptr<const effect_rules> effect_rules_for(const consumer_options& opts) const;
   const std::vector<std::unique_ptr<consumer>>& consumers() const noexcept { return consumers_; }
 
   /// The shared connection's state (up, connects, losses).

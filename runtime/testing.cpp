@@ -94,6 +94,11 @@ reader_actor::behavior_type recording_reader(std::shared_ptr<shared_state> st) {
       st->settled = true;
       st->result.error = err;
     },
+    [st](effects_atom, uint32_t, const stream_entry&, const std::vector<effect>& fx) {
+      st->settled = true;
+      st->result.acked = true;
+      st->result.effects = fx;
+    },
     [](const ack_batch&) {},
     [](withdraw_atom) { return drained_atom::value; },
   };

@@ -33,8 +33,12 @@ namespace rill::testing {
 
 /// What the worker did with one entry.
 struct outcome {
-  /// Every callback succeeded: the entry was acked.
+  /// Every callback succeeded: the entry was acked (with its effects, if
+  /// it staged any).
   bool acked = false;
+  /// The effects its callbacks staged, in order (applied with the ack). A
+  /// staging mistake nacks the entry with `sec::permanent_failure` instead.
+  std::vector<effect> effects;
   /// The first failure (the entry was nacked), or none.
   caf::error error;
   /// Neither ack nor nack within the limit of `run` (virtual time).

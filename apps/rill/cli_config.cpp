@@ -15,6 +15,12 @@ cli_config::cli_config() {
     .add(fail_percent, "fail-percent", "consume: fail entries with seq % 100 < P (drill)")
     .add(work_us_text, "work-us",
          "consume: wait N µs per entry, asynchronously (MIN-MAX: a random time in that range)")
+    .add(effect_counter, "effect-counter",
+         "consume: HINCRBY KEY total 1 per entry, atomically with its XACK (drill)")
+    .add(forward_to, "forward-to",
+         "consume: with --effect-counter, XADD each entry's fields + src=<its ID> to STREAM")
+    .add(effects_pipelined, "effects-pipelined",
+         "consume: send the --effect-counter writes pipelined before a plain ack (not atomic)")
     .add(measure_latency, "measure-latency", "consume/node: p50/p99 of ts -> callback start")
     .add(rounds, "rounds", "bench: rounds per case")
     .add(seconds, "seconds", "bench latency: how long to produce; bench keys: per run")

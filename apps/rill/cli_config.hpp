@@ -39,6 +39,15 @@ public:
 
   /// `work_us_text` into `work_us` and `work_us_max`; an error text or "".
   std::string parse_work_us();
+  /// `--effect-counter KEY`: `rill consume` stages `HINCRBY KEY total 1` per
+  /// entry, applied atomically with its XACK (docs/exactly-once.md): a drill.
+  std::string effect_counter;
+  /// `--forward-to STREAM`: with --effect-counter, also stages `XADD STREAM`
+  /// of the entry's fields plus `src` = its ID.
+  std::string forward_to;
+  /// `--effects-pipelined`: the same writes sent from an async callback as
+  /// one pipeline before a plain ack, without atomicity (bench comparison).
+  bool effects_pipelined = false;
   /// `--measure-latency`: consume / worker nodes report p50/p99 of entry `ts`
   /// -> callback start.
   bool measure_latency = false;

@@ -2,6 +2,7 @@
 #include "json_line.hpp"
 #include "seq_callbacks.hpp"
 #include <rill/actors/error.hpp>
+#include <rill/actors/redis/key_slot.hpp>
 #include <rill/runtime/runtime.hpp>
 
 #include <spdlog/spdlog.h>
@@ -23,6 +24,8 @@ int64_t now_ns() {
 
 int consume_command(cli_config& cfg) {
   cfg.consumer.limit = cfg.count;
+  if (!cfg.forward_to.empty() && cfg.effect_counter.empty())
+    return config_error("consume", "--forward-to needs --effect-counter");
   if (auto err = validate(cfg.consumer))
     return config_error("consume", describe(err));
   seq_tally tally;
@@ -31,6 +34,14 @@ int consume_command(cli_config& cfg) {
       return config_error("consume", err);
   runtime rt{cfg};
   auto& c = rt.add_consumer(cfg.consumer);
+  // The drill's keys are declared up front: in a cluster they must share the
+  // stream's slot (one script), or no entry could ever be applied.
+  for (const auto& key : {cfg.effect_counter, cfg.forward_to})
+    if (rt.cluster() && !key.empty() && key_slot(key) != key_slot(cfg.consumer.stream))
+      return config_error("consume",
+                          "'" + key + "' is in hash slot " + std::to_string(key_slot(key))
+                            + ", the stream in " + std::to_string(key_slot(cfg.consumer.stream))
+                            + ": effect keys need the stream's hash tag in Redis Cluster");
   add_seq_callbacks(c.callbacks(), cfg, tally);
   auto start_ns = now_ns();
   rt.start();
@@ -61,11 +72,20 @@ int consume_command(cli_config& cfg) {
                m.delivered / std::max(1.0, double(m.reads)), m.ack_batches.load(),
                m.acked / std::max(1.0, double(m.ack_batches)), m.failed.load(),
                m.redelivered.load(), m.dead_lettered.load(), m.claimed.load());
+  if (m.effect_scripts > 0)
+    spdlog::info("consumer {}: {} entries' effects applied with their XACK in {} scripts, {} "
+                 "fenced",
+                 m.consumer_name, m.effects_applied.load(), m.effect_scripts.load(),
+                 m.fenced.load());
   nlohmann::ordered_json line{{"impl", "rill"},
                               {"processed", processed},
                               {"seconds", rounded(seconds, 3)},
                               {"msgs_per_s", whole(processed / seconds)},
                               {"checksum", tally.checksum.load()}};
+  if (!cfg.effect_counter.empty()) {
+    line["effects_applied"] = m.effects_applied.load();
+    line["fenced"] = m.fenced.load();
+  }
   tally.add_latency(line);
   std::puts(json_line(line).c_str());
   std::fflush(stdout);

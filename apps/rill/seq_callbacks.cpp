@@ -3,6 +3,9 @@
 #include "percentile.hpp"
 #include "seq_checksum.hpp"
 #include <rill/actors/error.hpp>
+#include <rill/actors/redis/command.hpp>
+
+#include <caf/event_based_actor.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -47,6 +50,48 @@ void seq_tally::add_latency(nlohmann::ordered_json& line) {
     return;
   line["p50_us"] = std::llround(p[0]);
   line["p99_us"] = std::llround(p[1]);
+}
+
+void register_effect_callbacks(callback_registry& list, const cli_config& cfg) {
+  if (cfg.effect_counter.empty())
+    return;
+  auto counter = cfg.effect_counter;
+  auto forward = cfg.forward_to;
+  auto forwarded = [forward](const stream_entry& e) {
+    auto fields = e.fields;
+    fields.emplace_back("src");
+    fields.push_back(e.id);
+    return fields;
+  };
+  if (!cfg.effects_pipelined) {
+    list.add("effects", [counter, forward, forwarded](const stream_entry& e, effects& fx) {
+      fx.hincrby(counter, "total", 1);
+      if (!forward.empty())
+        fx.xadd(forward, forwarded(e));
+    });
+    return;
+  }
+  // The yardstick: the same writes, pipelined, then a plain ack - no fence,
+  // no atomicity (a redelivery applies them again).
+  list.add_async(
+    "effects", [counter, forward, forwarded](const stream_entry& e, async_context ctx) {
+      std::vector<redis_command> cmds{make_command({"HINCRBY", counter, "total", "1"})};
+      if (!forward.empty()) {
+        redis_command xadd = make_command({"XADD", forward, "*"});
+        for (auto& f : forwarded(e))
+          xadd.arg(std::move(f));
+        cmds.push_back(std::move(xadd));
+      }
+      ctx.self->request(ctx.shared_conn, std::chrono::seconds{10}, std::move(cmds))
+        .then(
+          [done = ctx.done](std::vector<redis_reply>& replies) {
+            for (auto& r : replies)
+              if (r.is_error())
+                return done(error_from_reply(r.str));
+            done();
+          },
+          [done = ctx.done](caf::error& err) { done(std::move(err)); });
+    });
 }
 
 void register_seq_callbacks(callback_registry& list, const cli_config& cfg, seq_tally& tally) {
@@ -102,6 +147,7 @@ void register_seq_callbacks(callback_registry& list, const cli_config& cfg, seq_
     tally.processed.fetch_add(1, std::memory_order_relaxed);
     return caf::none;
   });
+  register_effect_callbacks(list, cfg);
 }
 
 void add_seq_callbacks(callback_list& list, const cli_config& cfg, seq_tally& tally) {

@@ -7,6 +7,7 @@
 
 #include <rill/actors/error.hpp>
 #include <rill/actors/messages.hpp>
+#include <rill/actors/redis/effect_script.hpp>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
@@ -65,6 +66,17 @@ struct fake_stream {
   /// When set, the dead-letter script fails with this error reply (e.g. a
   /// dead-letter key of the wrong type) and writes nothing.
   std::string dead_error;
+  /// The effects script (actors/redis/effect_script.hpp): cached after its
+  /// first EVAL (EVALSHA before that answers NOSCRIPT, as after a restart).
+  bool script_cached = false;
+  /// IDs another consumer claimed: the fence fails them.
+  std::set<std::string> stolen;
+  /// Keys whose effects fail their check ("error WRONGTYPE ...").
+  std::set<std::string> wrong_type;
+  /// While > 0, the whole script is refused with an error reply (counts down).
+  uint32_t script_errors = 0;
+  /// Effects applied, as "id op key args...", in order.
+  std::vector<std::string> applied;
   /// A `>` read waiting for entries (as BLOCK would).
   std::optional<caf::response_promise> held;
   std::optional<uint64_t> held_count;
@@ -98,6 +110,56 @@ inline redis_reply entries_reply(const std::string& stream, std::vector<stream_e
   }
   return redis_reply::array(
     {redis_reply::array({redis_reply::string(stream), redis_reply::array(items)})});
+}
+
+/// The effects script, as the fake's Redis runs it: the fence (pending, not
+/// stolen, the delivery count the worker had), the checks, the effects, XACK.
+inline redis_reply run_effects(fake_stream& s, const std::vector<std::string>& a) {
+  if (a[0] == "EVALSHA" && !s.script_cached)
+    return redis_reply::error("NOSCRIPT No matching script. Please use EVAL.");
+  s.script_cached = true;
+  if (s.script_errors > 0) {
+    --s.script_errors;
+    return redis_reply::error("ERR Error running script (refused by the test)");
+  }
+  auto nkeys = std::stoul(a[2]);
+  std::vector<std::string> keys(a.begin() + 3, a.begin() + 3 + static_cast<long>(nkeys));
+  size_t i = 3 + nkeys + 5; // past group, consumer, the ID range and its bound
+  auto entries = std::stoul(a[i++]);
+  std::vector<redis_reply> out;
+  for (size_t e = 0; e < entries; ++e) {
+    auto id = a[i];
+    auto count = std::stoul(a[i + 1]);
+    auto n = std::stoul(a[i + 2]);
+    i += 3;
+    std::vector<std::string> lines;
+    bool bad = false;
+    for (size_t f = 0; f < n; ++f) {
+      auto k = std::stoul(a[i + 1]);
+      auto na = std::stoul(a[i + 2]);
+      auto key = k == 0 ? std::string{} : keys.at(k - 1);
+      std::string line = id + " " + a[i] + " " + key;
+      for (size_t j = 0; j < na; ++j)
+        line += " " + a[i + 3 + j];
+      bad = bad || s.wrong_type.count(key) > 0;
+      lines.push_back(std::move(line));
+      i += 3 + na;
+    }
+    if (s.pel.count(id) == 0 || s.stolen.count(id) > 0) {
+      out.push_back(redis_reply::string("fenced not pending for this consumer"));
+    } else if (s.deliveries[id] != count) {
+      out.push_back(
+        redis_reply::string("fenced delivery count " + std::to_string(s.deliveries[id])));
+    } else if (bad) {
+      out.push_back(redis_reply::string("error effect #1: WRONGTYPE (fake)"));
+    } else {
+      s.applied.insert(s.applied.end(), lines.begin(), lines.end());
+      s.acked.push_back(id);
+      s.pel.erase(id);
+      out.push_back(redis_reply::string("ok"));
+    }
+  }
+  return redis_reply::array(std::move(out));
 }
 
 struct fake_state {
@@ -259,6 +321,13 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
         auto entries = entries_reply(s.name, out).elements[0].elements[1];
         return redis_reply::array(
           {redis_reply::string(s.claim_cursor_reply), entries, redis_reply::array({})});
+      }
+      if ((a[0] == "EVALSHA" && a[1] == effects_script_sha1())
+          || (a[0] == "EVAL" && a[1] == effects_script())) {
+        auto r = run_effects(s, a);
+        if (r.is_error()) // as the connection turns an error reply into an error
+          return error_from_reply(r.str);
+        return r;
       }
       if (a[0] == "EVAL" && a[1].find("rill:owner") != std::string::npos) { // name lease
         auto cur = s.strings.find(a[3]);

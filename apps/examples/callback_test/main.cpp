@@ -83,6 +83,29 @@ int main() {
   check(!stuck.acked && rill::code_of(stuck.error) == rill::sec::callback_timeout,
         "a forgotten done() fails the entry after the callback timeout");
   check(stuck.took == 30s, "exactly at the timeout, in virtual time");
+
+  // Staged effects (docs/exactly-once.md): applied later with the XACK, so
+  // the harness shows them instead of sending them.
+  rill::callback_list booking;
+  booking.add([](const rill::stream_entry& e, rill::effects& fx) {
+    fx.hincrby("totals", *e.find("customer"), 2);
+  });
+  booking.add_async([](const rill::stream_entry& e, rill::async_context ctx) {
+    ctx.effects().xadd("orders:valid", {"src", e.id});
+    ctx.done();
+  });
+  auto staged = h.run(booking, rill::testing::entry("1-5", {"customer", "bob"}));
+  check(staged.acked && staged.effects.size() == 2 && staged.effects[0].op == "hincrby"
+          && staged.effects[0].args == std::vector<std::string>{"bob", "2"}
+          && staged.effects[1].key == "orders:valid",
+        "staged effects come with the ack, in the order they were staged");
+  rill::callback_list undeclared;
+  undeclared.add([](const rill::stream_entry&, rill::effects& fx) {
+    fx.command({"SADD", "not-declared", "x"});
+  });
+  auto refused = h.run(undeclared, rill::testing::entry("1-6", {}));
+  check(!refused.acked && rill::code_of(refused.error) == rill::sec::permanent_failure,
+        "a generic command on an undeclared key fails the entry permanently");
   std::printf("%d failed\n", failures);
   return failures == 0 ? 0 : 1;
 }
