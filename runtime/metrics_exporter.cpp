@@ -94,7 +94,7 @@ void add_consumer(families& f, const consumer& c, bool per_consumer, bool group_
     l.push_back({"consumer", utf8_or_replaced(m.consumer_name)});
   f.counter("rill_entries_delivered_total", "Entries handed to workers (redeliveries included).", l,
             load(m.delivered));
-  f.counter("rill_entries_acked_total", "Entries acknowledged by a confirmed XACK.", l,
+  f.counter("rill_entries_acked_total", "Entries acknowledged by a confirmed XACK (or the effects script).", l,
             load(m.acked));
   f.counter("rill_entries_nacked_total", "Deliveries whose callbacks failed (nacks).", l,
             load(m.failed));
@@ -119,6 +119,19 @@ void add_consumer(families& f, const consumer& c, bool per_consumer, bool group_
           m.workers.load(std::memory_order_relaxed));
   f.gauge("rill_idle_workers", "Workers with no entry (each offers the reader one credit).", l,
           m.idle_workers.load(std::memory_order_relaxed));
+  if (load(m.effect_scripts) + load(m.effect_script_failures) > 0) { // staged effects
+    f.counter("rill_effects_applied_total",
+              "Entries whose staged effects were applied with their XACK (one script).", l,
+              load(m.effects_applied));
+    f.counter("rill_effects_fenced_total",
+              "Entries whose effects the fence stopped: no longer pending for this consumer "
+              "(claimed by another) or with another delivery count.",
+              l, load(m.fenced));
+    f.counter("rill_effect_scripts_total", "Effects scripts answered.", l, load(m.effect_scripts));
+    f.counter("rill_effect_script_failures_total",
+              "Effects scripts that failed as a whole (sent again; NOSCRIPT included).", l,
+              load(m.effect_script_failures));
+  }
   if (m.ordered.load(std::memory_order_relaxed)) { // consumer.order-by
     f.gauge("rill_keys_active", "Keys with an entry at a worker (order-by).", l,
             m.keys_active.load(std::memory_order_relaxed));
