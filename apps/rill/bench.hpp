@@ -125,7 +125,10 @@ struct consume_round {
   double per_read = 0; ///< entries per XREADGROUP
   double per_xack = 0; ///< entries per XACK
 };
-consume_round rill_consume_round(const cli_config& cfg, uint64_t n, uint32_t k);
+/// `callbacks` (without --work-us) registers the consumer's callbacks instead
+/// of one that does nothing.
+consume_round rill_consume_round(const cli_config& cfg, uint64_t n, uint32_t k,
+                                 const std::function<void(consumer&)>& callbacks = {});
 
 int consume_case(cli_config& cfg);
 int tls_case(cli_config& cfg);
@@ -137,5 +140,6 @@ int scrape_case(cli_config& cfg);
 int gateway_case(cli_config& cfg);
 int cluster_case(cli_config& cfg);
 int keys_case(cli_config& cfg);
+int effects_case(cli_config& cfg);
 
 } // namespace rill::bench

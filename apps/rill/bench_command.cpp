@@ -12,7 +12,8 @@
 
 namespace rill::bench {
 
-consume_round rill_consume_round(const cli_config& cfg, uint64_t n, uint32_t k) {
+consume_round rill_consume_round(const cli_config& cfg, uint64_t n, uint32_t k,
+                                 const std::function<void(consumer&)>& callbacks) {
   consume_round out;
   runtime rt{cfg};
   auto& consumer = rt.add_consumer(bench_consumer("bench:rill", k, n));
@@ -32,6 +33,8 @@ consume_round rill_consume_round(const cli_config& cfg, uint64_t n, uint32_t k) 
       if (auto seq = parse_seq(*e.find("seq")); seq && *seq < started.size())
         waited_ns.fetch_add(steady_ns() - started[*seq], std::memory_order_relaxed);
     });
+  } else if (callbacks) {
+    callbacks(consumer);
   } else {
     consumer.add([](const stream_entry&) {});
   }
@@ -267,6 +270,8 @@ int bench_command(cli_config& cfg, const std::string& which) {
       return bench::tls_case(cfg);
     if (which == "keys")
       return bench::keys_case(cfg);
+    if (which == "effects")
+      return bench::effects_case(cfg);
   } catch (const std::exception& ex) {
     std::fprintf(stderr, "rill bench %s: %s\n", which.c_str(), ex.what());
     return 1;
@@ -274,7 +279,8 @@ int bench_command(cli_config& cfg, const std::string& which) {
   return config_error(
     "bench",
     "unknown case '" + which
-      + "' (consume, latency, scale, responsiveness, nodes, scrape, gateway, cluster, tls, keys)");
+      + "' (consume, latency, scale, responsiveness, nodes, scrape, gateway, cluster, tls, keys, "
+        "effects)");
 }
 
 } // namespace rill::cli

@@ -100,6 +100,9 @@ struct command_line {
         which);
     add(bench, "cluster", "--streams S (30) drained from one server vs a 3-master cluster", which);
     add(bench, "tls", "drain --count entries over TLS vs plaintext, K=64 and 512", which);
+    add(bench, "effects",
+        "plain acks vs one HINCRBY + forward per entry, atomic (script) and pipelined, K=64, 512",
+        which);
     add(bench, "keys",
         "consumer.order-by against --keys 1..10,000 (--work-us 0-5000) and a hot key", which);
     add(&app, "status", "streams, groups, lag, pending and consumers, from Redis alone", command);
