@@ -13,6 +13,7 @@ include(CMakePackageConfigHelpers)
 # against the prefix). The rest of actors/ and runtime/ is internal.
 set(rill_public_headers
   actors/callbacks.hpp
+  actors/effects.hpp
   actors/error.hpp
   actors/histogram.hpp
   actors/interfaces.hpp

@@ -45,7 +45,7 @@ while IFS= read -r header; do
     bad=$((bad + 1))
   fi
 done < <(find "$prefix/include" -name '*.hpp')
-check "21 public headers are installed" test "$(find "$prefix/include" -name '*.hpp' | wc -l)" -eq 21
+check "22 public headers are installed" test "$(find "$prefix/include" -name '*.hpp' | wc -l)" -eq 22
 check "every installed header compiles against the prefix alone" test "$bad" -eq 0
 
 # The README's C++ example is this example's code, from its first include on.
@@ -69,6 +69,8 @@ check "... without CAF's unit-test engine in it" \
 check "the word count example builds against the installed package" \
   build_example word_count "$prefix"
 check "the fan-in example builds against the installed package" build_example fan_in "$prefix"
+check "the exactly-once pipeline example builds against the installed package" \
+  build_example order_pipeline "$prefix"
 
 # As a subproject (add_subdirectory): the same rill::rill, only the library,
 # no CTest in the parent. Configured, not built (the build above proves the
