@@ -4,7 +4,8 @@
 # every entry processed once, the checksum exact, nothing pending, and the
 # connections those of docs/architecture.md (one shared per master in use +
 # one per reader). `rill status` names each stream's shard; settings a
-# cluster cannot honour are refused with one line (exit 2).
+# cluster cannot honour are refused with one line (exit 2). Staged effects
+# with keys in the stream's slot are applied exactly once.
 rill=$1
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib.sh"
@@ -78,6 +79,19 @@ check "a dead-letter key in another slot (CROSSSLOT) is refused" \
 check "a database other than 0 is refused" refused "only database 0" --redis.db=1
 check "a bad redis.cluster value is refused" refused "redis.cluster: auto, true or false" \
   --redis.cluster=maybe
+check "an effect key in another slot is refused (docs/exactly-once.md)" \
+  refused "need the stream's hash tag" --effect-counter cnt
+check "an effect-keys pattern that can leave the slot is refused" \
+  refused "can name keys outside hash slot" '--consumer.effect-keys=["s0:*"]'
+
+# -- exactly-once effects in the stream's slot: one script per batch -------------
+timeout 30 "$rill" produce --redis "$seeds" --stream '{fx}' --count 3000 >/dev/null 2>&1
+timeout 60 "$rill" consume --redis "$seeds" --stream '{fx}' --group g --count 3000 \
+  --effect-counter '{fx}:cnt' --forward-to '{fx}:fwd' >"$dir/fx.json" 2>"$dir/fx.log"
+echo "effects in the cluster: $(cat "$dir/fx.json")"
+check "effects applied in the cluster: counter exact" test "$(ccli HGET '{fx}:cnt' total)" = 3000
+check "... forwarded exactly once" test "$(ccli XLEN '{fx}:fwd')" -eq 3000
+check "... no CROSSSLOT" bash -c "! grep -q CROSSSLOT '$dir/fx.log'"
 own_tag() {
   timeout 20 "$rill" consume --redis "$seeds" --stream s0 --group g3 --count 1 \
     "--consumer.dead-letter-stream={s0}:dlq" >/dev/null 2>&1
