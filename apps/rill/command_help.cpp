@@ -31,7 +31,7 @@ const std::map<std::string, command_options>& table() {
     {"node",
      {{"redis", "stream", "group", "consumer", "max-in-flight", "count", "listen", "join", "plain",
        "remote-workers-only", "scheduler-threads", "record", "fail-percent", "work-us",
-       "measure-latency"},
+       "measure-latency", "effect-counter", "forward-to"},
       {"redis", "consumer", "node", "http", "metrics", "openssl", "log"}}},
     {"gateway", {{"redis", "scheduler-threads"}, {"redis", "http", "gateway", "log"}}},
     {"demo", {{"count", "rate", "max-in-flight", "payload-bytes"}, {"log"}}},
