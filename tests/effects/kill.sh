@@ -27,6 +27,8 @@ check "the kills left entries pending" test "$(pending s g)" -gt 0
 consume_fx c1 "${flags[@]}"
 done_fx() { [ "$(pending s g)" -eq 0 ] && [ "$(counter)" = "$1" ]; }
 check "drained after the restarts" wait_until 90 done_fx $n
+conns=$(rcli CLIENT LIST | grep -c 'name=rill')
+check "effects add no connection: shared + reader = 2 (CLIENT LIST)" test "$conns" -eq 2
 sigterm_exits_0 "$pid" "the last consumer exits 0 on SIGTERM"
 runs=$(wc -l <"$dir/seqs")
 echo "callbacks ran $runs times for $n entries ($(distinct "$dir/seqs") distinct)"
