@@ -14,7 +14,7 @@ namespace {
 
 // ARGV: group, consumer, the batch's lowest and highest ID, a bound on this
 // consumer's pending entries between them, the entry count, then per entry:
-// id, delivery count, effect count, and per effect: op, key index (into KEYS;
+// id, delivery count, effect count, their argument count, and per effect: op, key index (into KEYS;
 // 0: none), argument count, arguments. Replies one string per entry: "ok",
 // "fenced <why>" or "error <why>".
 //
@@ -85,8 +85,8 @@ local function check(p, overlay)
   end
   return nil
 end
-local function apply(p)
-  local op, key, last = ARGV[p], key_at(p), p + 2 + tonumber(ARGV[p + 2])
+local function apply(op, key, p)
+  local last = p + 2 + tonumber(ARGV[p + 2])
   if op == 'hincrby' then return rpcall('HINCRBY', key, ARGV[p + 3], ARGV[p + 4])
   elseif op == 'set' then return rpcall('SET', key, ARGV[p + 3])
   elseif op == 'xadd' then return rpcall('XADD', key, '*', unpack(ARGV, p + 3, last))
@@ -108,9 +108,8 @@ local out, acked = {}, {}
 local a = 7
 for e = 1, tonumber(ARGV[6]) do
   local id, count, n = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  local first = a + 3
-  a = first
-  for i = 1, n do a = next_effect(a) end
+  local first = a + 4
+  a = first + tonumber(ARGV[a + 3])
   local held = counts[id]
   if held == nil then
     out[e] = 'fenced not pending for this consumer (claimed by another, or acked)'
@@ -123,12 +122,14 @@ for e = 1, tonumber(ARGV[6]) do
     if n > 1 then
       local overlay, p = {}, first
       for i = 1, n do
-        if i > 1 then
+        local op, key = ARGV[p], key_at(p)
+        -- Only HINCRBY and an XADD to a key not known to be a stream can
+        -- fail a check (SET and PUBLISH cannot; the generic form is not checked).
+        if i > 1 and (op == 'hincrby' or (op == 'xadd' and (overlay[key] or types[key]) ~= 'stream')) then
           local why = check(p, overlay)
           if why then err = 'effect #' .. i .. ': ' .. why; break end
         end
-        local key = key_at(p)
-        if key then overlay[key] = result_type(ARGV[p]) end
+        if key then overlay[key] = result_type(op) end
         p = next_effect(p)
       end
     end
@@ -136,7 +137,7 @@ for e = 1, tonumber(ARGV[6]) do
       local p = first
       for i = 1, n do
         local op, key = ARGV[p], key_at(p)
-        local r = apply(p)
+        local r = apply(op, key, p)
         if type(r) == 'table' and r.err then
           err = 'effect #' .. i .. ' (' .. op .. ') failed after ' .. (i - 1)
                 .. ' of its entry were written: ' .. r.err
@@ -209,6 +210,10 @@ redis_command apply_effects(const std::string& stream, const std::string& group,
     args.push_back(item.entry.id);
     args.push_back(std::to_string(item.entry.deliveries));
     args.push_back(std::to_string(item.effects.size()));
+    size_t span = 0; // the arguments of its effects: the script skips them in one step
+    for (const auto& fx : item.effects)
+      span += 3 + fx.args.size();
+    args.push_back(std::to_string(span));
     for (const auto& fx : item.effects) {
       size_t index = 0;
       if (!fx.key.empty()) {

@@ -131,7 +131,7 @@ inline redis_reply run_effects(fake_stream& s, const std::vector<std::string>& a
     auto id = a[i];
     auto count = std::stoul(a[i + 1]);
     auto n = std::stoul(a[i + 2]);
-    i += 3;
+    i += 4; // id, count, n, the span of its effects
     std::vector<std::string> lines;
     bool bad = false;
     for (size_t f = 0; f < n; ++f) {

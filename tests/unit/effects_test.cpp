@@ -73,10 +73,10 @@ CAF_TEST(one script call declares every key once and carries the delivery count 
     // this consumer's pending entries from the lowest to the highest ID
     // (a bound on their number), then the entries
     "1-0", "2-0", "100", "2",
-    // entry 1: id, deliveries, effects; each: op, key index, arg count, args
-    "1-0", "1", "2", "hincrby", "2", "2", "total", "1", "xadd", "3", "2", "f", "v",
+    // entry 1: id, deliveries, effects, their span; each: op, key index, arg count, args
+    "1-0", "1", "2", "10", "hincrby", "2", "2", "total", "1", "xadd", "3", "2", "f", "v",
     // entry 2 (publish has no key: index 0)
-    "2-0", "3", "2", "hincrby", "2", "2", "total", "1", "publish", "0", "2", "ch", "m"};
+    "2-0", "3", "2", "10", "hincrby", "2", "2", "total", "1", "publish", "0", "2", "ch", "m"};
   CAF_CHECK_EQUAL(cmd.argv, expected);
   CAF_CHECK_EQUAL(effects_script_sha1().size(), 40u);
   auto by_text = apply_effects("s", "g", "c", items, 1, true);
