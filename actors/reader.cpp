@@ -180,7 +180,9 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
                       st.opts.max_parked > 0 ? std::max<size_t>(1, room / 4) : 0};
   st.metrics->ordered = st.keys.enabled();
   st.acks = ack_batcher{st.opts.ack_batch};
-  st.effects = effect_batcher{st.opts.ack_batch};
+  // At most a pool's worth: beyond that the waiting entries hold credits
+  // (reader_state::held), so a batch must not wait for more than can come.
+  st.effects = effect_batcher{std::min(st.opts.ack_batch, st.opts.max_in_flight)};
   st.retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
   st.ack_retry = rill::backoff{st.opts.retry_min, st.opts.retry_max};
   st.dead_retry_backoff = rill::backoff{st.opts.retry_min, st.opts.retry_max};

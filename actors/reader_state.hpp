@@ -125,8 +125,16 @@ struct reader_state {
 
   /// Entries held outside workers (a dead letter waiting for another try
   /// holds no credit).
+  /// Entries waiting for their effects script beyond one pool's worth also
+  /// hold credits: when Redis runs the scripts slower than the workers finish
+  /// entries, reading slows down instead of the batch growing without bound
+  /// (300,000 entries at K=64: 42 MB of RSS against 19 MB without effects).
   size_t held() const noexcept {
-    return waiting.size() + retries.retries() + annotating + reclaiming + dead_in_flight;
+    auto effects_over = effects.unflushed() > opts.max_in_flight
+                          ? effects.unflushed() - opts.max_in_flight
+                          : 0;
+    return waiting.size() + retries.retries() + annotating + reclaiming + dead_in_flight
+           + effects_over;
   }
 
   /// Idle workers not spoken for by held entries or reads in flight; with

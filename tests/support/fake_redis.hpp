@@ -28,6 +28,8 @@ using drop_atom = caf::atom_constant<caf::atom("drop")>;
 /// Runs a held read in "Redis" but loses its reply with the connection: its
 /// entries become pending for the consumer, who never sees them.
 using lose_atom = caf::atom_constant<caf::atom("lose")>;
+/// -> fake redis: answer the effects scripts held while `hold_scripts` was set.
+using scripts_atom = caf::atom_constant<caf::atom("scripts")>;
 
 struct fake_stream {
   std::string name = "s";
@@ -75,6 +77,9 @@ struct fake_stream {
   std::set<std::string> wrong_type;
   /// While > 0, the whole script is refused with an error reply (counts down).
   uint32_t script_errors = 0;
+  /// While set, effects scripts wait for a `scripts_atom` (a slow Redis).
+  bool hold_scripts = false;
+  std::vector<std::pair<caf::response_promise, std::vector<std::string>>> held_scripts;
   /// Effects applied, as "id op key args...", in order.
   std::vector<std::string> applied;
   /// A `>` read waiting for entries (as BLOCK would).
@@ -324,6 +329,10 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
       }
       if ((a[0] == "EVALSHA" && a[1] == effects_script_sha1())
           || (a[0] == "EVAL" && a[1] == effects_script())) {
+        if (s.hold_scripts) {
+          s.held_scripts.emplace_back(self->make_response_promise(), a);
+          return caf::delegated<redis_reply>{};
+        }
         auto r = run_effects(s, a);
         if (r.is_error()) // as the connection turns an error reply into an error
           return error_from_reply(r.str);
@@ -359,6 +368,18 @@ inline caf::behavior fake_redis(caf::stateful_actor<fake_state>* self,
       for (auto& q : s.queued)
         q.first.deliver(make_error(sec::connection_lost, "dropped by test"));
       s.queued.clear();
+    },
+    [self](scripts_atom) {
+      auto& s = *self->state.data;
+      auto held = std::move(s.held_scripts);
+      s.held_scripts.clear();
+      for (auto& [promise, argv] : held) {
+        auto r = run_effects(s, argv);
+        if (r.is_error())
+          promise.deliver(error_from_reply(r.str));
+        else
+          promise.deliver(std::move(r));
+      }
     },
     [self](lose_atom) {
       auto& s = *self->state.data;

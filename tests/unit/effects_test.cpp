@@ -200,4 +200,26 @@ CAF_TEST(a staging mistake dead - letters the entry at once) {
   CAF_CHECK_EQUAL(applied_ids(*data), (std::vector<std::string>{"1001-0"}));
 }
 
+CAF_TEST(entries waiting for a slow script hold credits beyond a pool of them) {
+  fill(100);
+  callbacks->add([](const stream_entry& e, effects& fx) { fx.hincrby("counter", "total", 1); });
+  data->script_cached = true;
+  data->hold_scripts = true;
+  start(options(4));
+  flush();
+  // 4 in the script Redis sits on, 4 more waiting for the next one: then no
+  // read, however many workers are idle.
+  CAF_CHECK_EQUAL(data->held_scripts.size(), 1u);
+  CAF_CHECK_EQUAL(data->handed_out, 8u);
+  CAF_CHECK_EQUAL(metrics->idle_workers.load(), 4u); // idle, and yet no read
+  data->hold_scripts = false;
+  for (int i = 0; i < 50 && data->acked.size() < 100; ++i) {
+    caf::anon_send(conn, scripts_atom::value);
+    consume_messages();
+    flush();
+  }
+  CAF_CHECK_EQUAL(data->acked.size(), 100u);
+  CAF_CHECK_EQUAL(metrics->effects_applied.load(), 100u);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
