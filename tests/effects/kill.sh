@@ -2,8 +2,8 @@
 # SIGKILL the consumer 5 times while it processes 100,000 entries with
 # --effect-counter and --forward-to (one restart under another name, so the
 # old name's entries are claimed): the counter is exactly 100,000 and the
-# forward stream holds exactly 100,000 entries with distinct src, although
-# callbacks ran more often than that. The same kills with the writes sent
+# forward stream holds exactly 100,000 entries with distinct src, however
+# often callbacks ran. The same kills with the writes sent
 # before a plain ack (--effects-pipelined) count entries twice: the check
 # can fail.
 rill=$1
@@ -31,8 +31,9 @@ conns=$(rcli CLIENT LIST | grep -c 'name=rill')
 check "effects add no connection: shared + reader = 2 (CLIENT LIST)" test "$conns" -eq 2
 sigterm_exits_0 "$pid" "the last consumer exits 0 on SIGTERM"
 runs=$(wc -l <"$dir/seqs")
+# Entries whose callbacks finished but whose script had not run at a kill
+# run again (at least once); how many depends on where the kill lands.
 echo "callbacks ran $runs times for $n entries ($(distinct "$dir/seqs") distinct)"
-check "callbacks ran again after the kills (at-least-once)" test "$runs" -gt $n
 check "every seq ran" test "$(distinct "$dir/seqs")" -eq $n
 check_exact $n
 
