@@ -130,9 +130,8 @@ struct reader_state {
   /// entries, reading slows down instead of the batch growing without bound
   /// (300,000 entries at K=64: 42 MB of RSS against 19 MB without effects).
   size_t held() const noexcept {
-    auto effects_over = effects.unflushed() > opts.max_in_flight
-                          ? effects.unflushed() - opts.max_in_flight
-                          : 0;
+    auto effects_over
+      = effects.unflushed() > opts.max_in_flight ? effects.unflushed() - opts.max_in_flight : 0;
     return waiting.size() + retries.retries() + annotating + reclaiming + dead_in_flight
            + effects_over;
   }

@@ -94,8 +94,8 @@ void add_consumer(families& f, const consumer& c, bool per_consumer, bool group_
     l.push_back({"consumer", utf8_or_replaced(m.consumer_name)});
   f.counter("rill_entries_delivered_total", "Entries handed to workers (redeliveries included).", l,
             load(m.delivered));
-  f.counter("rill_entries_acked_total", "Entries acknowledged by a confirmed XACK (or the effects script).", l,
-            load(m.acked));
+  f.counter("rill_entries_acked_total",
+            "Entries acknowledged by a confirmed XACK (or the effects script).", l, load(m.acked));
   f.counter("rill_entries_nacked_total", "Deliveries whose callbacks failed (nacks).", l,
             load(m.failed));
   f.counter("rill_entries_retried_total", "Failed entries delivered again after their backoff.", l,
