@@ -85,6 +85,26 @@ void on_script_error(reader_ptr self, const std::shared_ptr<std::vector<effect_i
     self->delayed_send(self, st.effects_retry.next(), effects_flush_atom::value);
 }
 
+/// One script carries at most this many bytes of effects (a larger entry
+/// goes alone): Redis closes a client whose command passes its query buffer
+/// limit (1 GB), which would fail the same batch again and again.
+constexpr size_t max_script_bytes = 16 << 20;
+
+/// How many of the oldest waiting entries fit in one script.
+size_t within_bytes(const std::vector<effect_item>& waiting) {
+  size_t bytes = 0;
+  for (size_t i = 0; i < waiting.size(); ++i) {
+    for (const auto& fx : waiting[i].effects) {
+      bytes += fx.key.size() + fx.op.size() + 16;
+      for (const auto& a : fx.args)
+        bytes += a.size() + 8;
+    }
+    if (bytes > max_script_bytes)
+      return std::max<size_t>(i, 1);
+  }
+  return waiting.size();
+}
+
 } // namespace
 
 void on_effects(reader_ptr self, uint32_t index, stream_entry&& entry, std::vector<effect>&& fx) {
@@ -111,7 +131,7 @@ void flush_effects(reader_ptr self) {
   auto& st = self->state;
   if (st.effects.batches_in_flight() > 0)
     return; // the reply sends what gathered meanwhile
-  auto batch = st.effects_single > 0 ? st.effects.take(1) : st.effects.take();
+  auto batch = st.effects.take(st.effects_single > 0 ? 1 : within_bytes(st.effects.waiting()));
   if (!batch)
     return;
   if (st.effects_single > 0)

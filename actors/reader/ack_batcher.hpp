@@ -86,6 +86,8 @@ public:
   bool armed() const noexcept { return armed_; }
 
   size_t pending() const noexcept { return pending_.size(); }
+  /// The items waiting for the next batch, oldest first.
+  const std::vector<Item>& waiting() const noexcept { return pending_; }
   size_t batches_in_flight() const noexcept { return in_flight_.size(); }
   /// Items not confirmed by Redis yet: pending plus in flight.
   size_t unflushed() const noexcept {

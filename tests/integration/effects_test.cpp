@@ -153,3 +153,27 @@ CAF_TEST(an_entry_claimed_by_another_consumer_is_fenced) {
   // The four stay pending for their new owner, not acked by the zombie.
   CAF_CHECK_EQUAL(fx.redis({"XPENDING", "s", "g", "-", "+", "10", "other"}).elements.size(), 4u);
 }
+
+CAF_TEST(binary_keys_and_large_values_are_applied_byte_for_byte_in_bounded_scripts) {
+  redis_fixture fx;
+  fx.fill("s", 0, 40);
+  const std::string key{"t\0\xff", 3};
+  const std::string field{"f\xfe\n", 3};
+  const std::string big(1 << 20, '\0'); // 1 MiB per entry: 40 MiB staged in all
+  callback_list cbs;
+  cbs.add([&](const stream_entry& e, effects& fx) {
+    fx.hincrby(key, field, 1).xadd("out", {field, big, "src", e.id});
+  });
+  consume(fx, 40, 40, cbs, consumer_for("s", "c", 40));
+  CAF_CHECK_EQUAL(number(fx.redis({"HGET", key, field})), 40);
+  auto out = parse_entry_list(fx.redis({"XRANGE", "out", "-", "+"}));
+  CAF_REQUIRE(out);
+  CAF_REQUIRE_EQUAL(out->entries.size(), 40u);
+  CAF_CHECK(*out->entries[7].find(field) == big);
+  // At most 16 MiB per script: 40 MiB went in at least three.
+  auto stats = fx.redis({"INFO", "commandstats"}).str;
+  auto at = stats.find("cmdstat_evalsha:calls=");
+  CAF_REQUIRE(at != std::string::npos);
+  CAF_CHECK_GREATER_OR_EQUAL(std::stoi(stats.substr(at + 22)), 3);
+  CAF_CHECK_EQUAL(fx.pending("s", "g"), 0);
+}
