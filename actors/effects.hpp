@@ -75,7 +75,11 @@ public:
   bool empty() const noexcept { return list_.empty(); }
   size_t size() const noexcept { return list_.size(); }
   const std::vector<effect>& list() const noexcept { return list_; }
-  std::vector<effect> take() noexcept { return std::move(list_); }
+  std::vector<effect> take() noexcept {
+    auto out = std::move(list_);
+    list_.clear(); // a moved-from vector is valid, not necessarily empty
+    return out;
+  }
 
   /// The first staging mistake, or empty. The entry then fails permanently.
   const std::string& error() const noexcept { return error_; }
