@@ -51,6 +51,8 @@ consume_round rill_consume_round(const cli_config& cfg, uint64_t n, uint32_t k,
 }
 
 int consume_case(cli_config& cfg) {
+  if (!cfg.effect_counter.empty()) // with staged effects: plain vs atomic vs pipelined
+    return effects_case(cfg);
   const uint64_t n = cfg.count > 0 ? cfg.count : 200'000;
   const uint32_t k = cfg.consumer.max_in_flight;
   const bool io_bound = cfg.work_us > 0;

@@ -1,4 +1,5 @@
-// `rill bench effects`: what exactly-once effects cost (docs/exactly-once.md).
+// `rill bench effects` (also `rill bench consume --effect-counter KEY
+// [--forward-to STREAM]`): what exactly-once effects cost (docs/exactly-once.md).
 // Per max-in-flight K (64 and 512, or --max-in-flight), rounds rotate three
 // consumers over --count entries: plain acks; one `HINCRBY bench:cnt total 1`
 // and one XADD of the entry's fields + src to bench:fwd per entry, staged and
@@ -35,20 +36,31 @@ std::vector<std::string> forwarded(const stream_entry& e) {
   return fields;
 }
 
-void add_callbacks(consumer& c, mode m) {
+/// The keys the effects go to: --effect-counter and --forward-to (none: no
+/// forward) when given, else bench:cnt and bench:fwd.
+struct effect_keys {
+  std::string counter;
+  std::string forward;
+};
+
+void add_callbacks(consumer& c, mode m, const effect_keys& keys) {
   if (m == mode::plain) {
     c.add([](const stream_entry&) {});
   } else if (m == mode::atomic) {
-    c.add([](const stream_entry& e, effects& fx) {
-      fx.hincrby("bench:cnt", "total", 1).xadd("bench:fwd", forwarded(e));
+    c.add([keys](const stream_entry& e, effects& fx) {
+      fx.hincrby(keys.counter, "total", 1);
+      if (!keys.forward.empty())
+        fx.xadd(keys.forward, forwarded(e));
     });
   } else {
-    c.add_async([](const stream_entry& e, async_context ctx) {
-      auto xadd = make_command({"XADD", "bench:fwd", "*"});
-      for (auto& f : forwarded(e))
-        xadd.arg(std::move(f));
-      std::vector<redis_command> cmds{make_command({"HINCRBY", "bench:cnt", "total", "1"}),
-                                      std::move(xadd)};
+    c.add_async([keys](const stream_entry& e, async_context ctx) {
+      std::vector<redis_command> cmds{make_command({"HINCRBY", keys.counter, "total", "1"})};
+      if (!keys.forward.empty()) {
+        auto xadd = make_command({"XADD", keys.forward, "*"});
+        for (auto& f : forwarded(e))
+          xadd.arg(std::move(f));
+        cmds.push_back(std::move(xadd));
+      }
       ctx.self->request(ctx.shared_conn, std::chrono::seconds{10}, std::move(cmds))
         .then([done = ctx.done](std::vector<redis_reply>&) { done(); },
               [done = ctx.done](caf::error& err) { done(std::move(err)); });
@@ -79,13 +91,15 @@ struct sample {
   bool exact = true;    // the counter says n afterwards
 };
 
-sample run_round(cli_config& cfg, blocking_client& c, uint64_t n, uint32_t k, mode m) {
-  c.command({"DEL", "bench:cnt", "bench:fwd"});
+sample run_round(cli_config& cfg, blocking_client& c, uint64_t n, uint32_t k, mode m,
+                 const effect_keys& keys) {
+  c.command({"DEL", keys.counter, keys.forward.empty() ? keys.counter : keys.forward});
   prefill(c, "bench:rill", "g", n, cfg.payload_bytes);
   c.command({"CONFIG", "RESETSTAT"});
   auto cpu_before = c.command({"INFO", "cpu"})->str;
   auto before = usage::now();
-  auto round = rill_consume_round(cfg, n, k, [m](consumer& x) { add_callbacks(x, m); });
+  auto round
+    = rill_consume_round(cfg, n, k, [m, &keys](consumer& x) { add_callbacks(x, m, keys); });
   auto d = usage::now() - before;
   auto cpu_after = c.command({"INFO", "cpu"})->str;
   auto stats = c.command({"INFO", "commandstats"})->str;
@@ -98,7 +112,7 @@ sample run_round(cli_config& cfg, blocking_client& c, uint64_t n, uint32_t k, mo
   s.redis_cpu_us = (redis_cpu(cpu_after) - redis_cpu(cpu_before)) * 1e6 / n;
   s.script_us = (command_usec(stats, "evalsha") + command_usec(stats, "eval")) / n;
   if (m != mode::plain) {
-    auto total = c.command({"HGET", "bench:cnt", "total"});
+    auto total = c.command({"HGET", keys.counter, "total"});
     s.exact = total && total->str == std::to_string(n);
   }
   c.command({"DEL", "bench:rill"});
@@ -109,6 +123,9 @@ sample run_round(cli_config& cfg, blocking_client& c, uint64_t n, uint32_t k, mo
 
 int effects_case(cli_config& cfg) {
   const uint64_t n = cfg.count > 0 ? cfg.count : 200'000;
+  effect_keys keys{"bench:cnt", "bench:fwd"};
+  if (!cfg.effect_counter.empty())
+    keys = effect_keys{cfg.effect_counter, cfg.forward_to};
   target t;
   if (auto err = t.open(cfg))
     return cli::config_error("bench effects", describe(err));
@@ -117,10 +134,11 @@ int effects_case(cli_config& cfg) {
   if (cfg.consumer.max_in_flight == consumer_options{}.max_in_flight)
     ks = {64, 512};
   std::printf("bench effects: %s entries, payload %llu bytes, %llu rounds per K; per entry "
-              "HINCRBY + XADD forward, atomic (with the XACK, one script) or pipelined (before "
-              "a plain ack), against plain acks\n",
+              "HINCRBY %s%s%s, atomic (with the XACK, one script) or pipelined (before a plain "
+              "ack), against plain acks\n",
               cli::grouped(n).c_str(), static_cast<unsigned long long>(cfg.payload_bytes),
-              static_cast<unsigned long long>(cfg.rounds));
+              static_cast<unsigned long long>(cfg.rounds), keys.counter.c_str(),
+              keys.forward.empty() ? "" : " + XADD ", keys.forward.c_str());
   const mode modes[] = {mode::plain, mode::atomic, mode::pipelined};
   for (auto k : ks) {
     std::vector<sample> got[3];
@@ -128,7 +146,7 @@ int effects_case(cli_config& cfg) {
     for (uint64_t r = 0; r < cfg.rounds; ++r) {
       for (int i = 0; i < 3; ++i) { // rotate which goes first
         auto m = modes[(i + r) % 3];
-        got[static_cast<int>(m)].push_back(run_round(cfg, c, n, k, m));
+        got[static_cast<int>(m)].push_back(run_round(cfg, c, n, k, m, keys));
       }
       auto& p = got[0].back();
       auto& a = got[1].back();

@@ -37,7 +37,7 @@ const std::map<std::string, command_options>& table() {
     {"demo", {{"count", "rate", "max-in-flight", "payload-bytes"}, {"log"}}},
     {"bench",
      {{"redis", "count", "max-in-flight", "payload-bytes", "rate", "rounds", "seconds", "streams",
-       "work-us", "scheduler-threads", "clients", "keys"},
+       "work-us", "scheduler-threads", "clients", "keys", "effect-counter", "forward-to"},
       {"consumer", "http", "metrics", "log"}}},
     {"dead-letters", {{"redis", "stream", "group", "count", "ids", "all"}, {"redis", "log"}}},
     {"status", {{"redis", "stream", "group", "json", "watch"}, {"redis", "log"}}},
