@@ -11,6 +11,8 @@
 namespace rill::cli {
 
 int node_command(cli_config& cfg) {
+  if (!cfg.forward_to.empty() && cfg.effect_counter.empty())
+    return config_error("node", "--forward-to needs --effect-counter");
   seq_tally tally;
   if (!cfg.record.empty())
     if (auto err = tally.open_record(cfg.record); !err.empty())
