@@ -120,16 +120,7 @@ void on_nack(reader_ptr self, uint32_t index, stream_entry&& entry, const caf::e
 
 void ack_later(reader_ptr self, std::string id) {
   auto& st = self->state;
-  switch (st.acks.add(std::move(id))) {
-    case ack_batcher::next::flush_now:
-      flush(self);
-      break;
-    case ack_batcher::next::arm_timer:
-      self->delayed_send(self, st.opts.ack_delay, flush_atom::value);
-      break;
-    case ack_batcher::next::nothing:
-      break;
-  }
+  after_add(self, st.acks.add(std::move(id)), flush, flush_atom::value);
 }
 
 } // namespace rill::detail

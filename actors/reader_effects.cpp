@@ -115,16 +115,8 @@ void on_effects(reader_ptr self, uint32_t index, stream_entry&& entry, std::vect
   }
   st.metrics->processed.fetch_add(1, std::memory_order_relaxed);
   release(self, index);
-  switch (st.effects.add(effect_item{std::move(entry), std::move(fx)})) {
-    case effect_batcher::next::flush_now:
-      flush_effects(self);
-      break;
-    case effect_batcher::next::arm_timer:
-      self->delayed_send(self, st.opts.ack_delay, effects_flush_atom::value);
-      break;
-    case effect_batcher::next::nothing:
-      break;
-  }
+  after_add(self, st.effects.add(effect_item{std::move(entry), std::move(fx)}), flush_effects,
+            effects_flush_atom::value);
 }
 
 void flush_effects(reader_ptr self) {

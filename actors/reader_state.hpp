@@ -191,6 +191,16 @@ void on_nack(reader_ptr self, uint32_t index, stream_entry&& entry, const caf::e
 /// Sends the pending acks as one XACK.
 void flush(reader_ptr self);
 
+/// Does what a batcher (acks, effects) asked for after an add: flush now with
+/// `flush_now`, or arm its flush timer (`timer` to self after ack_delay).
+template <class Next, class Atom>
+void after_add(reader_ptr self, Next next, void (*flush_now)(reader_ptr), Atom timer) {
+  if (next == Next::flush_now)
+    flush_now(self);
+  else if (next == Next::arm_timer)
+    self->delayed_send(self, self->state.opts.ack_delay, timer);
+}
+
 // -- reader_effects.cpp -----------------------------------------------------------------
 
 /// A worker's entry succeeded with staged effects: its worker is free; the
