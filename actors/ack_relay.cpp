@@ -40,10 +40,21 @@ using relay_ptr = caf::stateful_actor<ack_relay_state>*;
 void flush(relay_ptr self) {
   auto& st = self->state;
   ++st.batch_no;
-  if (st.batch.slots.empty())
+  if (st.batch.empty())
     return;
   self->send(st.reader, std::move(st.batch));
   st.batch = ack_batch{};
+}
+
+/// The first ack or entry with effects of a batch arms its flush.
+void arm_flush(relay_ptr self) {
+  auto& st = self->state;
+  if (!st.batch.empty())
+    return;
+  if (st.linger.count() > 0)
+    self->delayed_send(self, st.linger, flush_atom::value, st.batch_no);
+  else // queues behind the acks already in the mailbox
+    self->send(self, flush_atom::value, st.batch_no);
 }
 
 /// The entry of `slot` is done; the last one of its burst sends the batch now
@@ -74,12 +85,7 @@ caf::behavior ack_relay(relay_ptr self, caf::actor reader, caf::timespan linger,
   return {
     [self](ack_atom, uint32_t slot, std::string& id) {
       auto& st = self->state;
-      if (st.batch.slots.empty()) {
-        if (st.linger.count() > 0)
-          self->delayed_send(self, st.linger, flush_atom::value, st.batch_no);
-        else // queues behind the acks already in the mailbox
-          self->send(self, flush_atom::value, st.batch_no);
-      }
+      arm_flush(self);
       st.batch.slots.push_back(slot);
       st.batch.ids.push_back(std::move(id));
       settle(self, slot);
@@ -88,10 +94,13 @@ caf::behavior ack_relay(relay_ptr self, caf::actor reader, caf::timespan linger,
       self->send(self->state.reader, a, slot, std::move(entry), std::move(err));
       settle(self, slot);
     },
-    [self](effects_atom a, uint32_t slot, stream_entry& entry, std::vector<effect>& fx) {
-      // Rare next to plain acks, and the reader applies them in its own
-      // batches: forwarded one by one, like a nack.
-      self->send(self->state.reader, a, slot, std::move(entry), std::move(fx));
+    [self](effects_atom, uint32_t slot, stream_entry& entry, std::vector<effect>& fx) {
+      // With the acks: a consumer with effects has them on every entry.
+      auto& st = self->state;
+      arm_flush(self);
+      st.batch.effect_slots.push_back(slot);
+      st.batch.effect_entries.push_back(std::move(entry));
+      st.batch.effects.push_back(std::move(fx));
       settle(self, slot);
     },
     [self](credit_atom) {

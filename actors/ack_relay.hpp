@@ -9,8 +9,9 @@ namespace rill {
 /// Spawns the relay between a reader on another node and this node's workers.
 /// The reader sends it a `delivery_batch` per burst, which it hands out to the
 /// workers (each sends it a `credit_atom` first, so it knows their actor ids);
-/// the workers send it their `(ack_atom, slot, id)` and nacks. Acks
-/// leave as one `ack_batch` per BASP message: at once when the last entry of a
+/// the workers send it their `(ack_atom, slot, id)`, their entries with staged
+/// effects and nacks. Acks and entries with effects leave as one `ack_batch`
+/// per BASP message: at once when the last entry of a
 /// delivery batch is done, else `linger` after the first ack of the batch
 /// (workers finish microseconds apart; one message per ack cost the reader
 /// node more than the acks themselves). `linger` 0: each burst already in its

@@ -65,15 +65,23 @@ typename Inspector::result_type inspect(Inspector& f, delivery& x) {
 
 /// ack relay -> reader: the acks of several workers on one node (the workers
 /// send their `(ack_atom, slot, id)` to the relay on their own node, which
-/// forwards what arrived in one burst as one message). `slots[i]` acks `ids[i]`.
+/// forwards what arrived in one burst as one message). `slots[i]` acks `ids[i]`;
+/// entries with staged effects travel the same way: `effect_slots[i]` finished
+/// `effect_entries[i]`, which staged `effects[i]`.
 struct ack_batch {
   std::vector<uint32_t> slots;
   std::vector<std::string> ids;
+  std::vector<uint32_t> effect_slots;
+  std::vector<stream_entry> effect_entries;
+  std::vector<std::vector<effect>> effects;
+
+  bool empty() const noexcept { return slots.empty() && effect_slots.empty(); }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ack_batch& x) {
-  return f(caf::meta::type_name("rill::ack_batch"), x.slots, x.ids);
+  return f(caf::meta::type_name("rill::ack_batch"), x.slots, x.ids, x.effect_slots,
+           x.effect_entries, x.effects);
 }
 
 /// reader -> ack relay: entries for several workers on the relay's node, one

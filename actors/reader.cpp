@@ -217,6 +217,11 @@ caf::behavior reader(reader_ptr self, consumer_options opts, connection_factory 
     [self](ack_batch& batch) {
       for (size_t i = 0; i < batch.slots.size() && i < batch.ids.size(); ++i)
         on_ack(self, batch.slots[i], std::move(batch.ids[i]));
+      auto n
+        = std::min({batch.effect_slots.size(), batch.effect_entries.size(), batch.effects.size()});
+      for (size_t i = 0; i < n; ++i)
+        on_effects(self, batch.effect_slots[i], std::move(batch.effect_entries[i]),
+                   std::move(batch.effects[i]));
       step(self);
     },
     [self](nack_atom, uint32_t index, stream_entry& entry, caf::error& err) {

@@ -200,6 +200,18 @@ CAF_TEST(a staging mistake dead - letters the entry at once) {
   CAF_CHECK_EQUAL(applied_ids(*data), (std::vector<std::string>{"1001-0"}));
 }
 
+CAF_TEST(effects of a remote worker pool travel in the relay batches) {
+  fill(40);
+  callbacks->add([](const stream_entry& e, effects& fx) { fx.hincrby("counter", "total", 1); });
+  start(options(8), true); // workers behind an ack relay, as on another node
+  flush();
+  flush();
+  CAF_CHECK_EQUAL(data->acked.size(), 40u);
+  CAF_CHECK_EQUAL(data->applied.size(), 40u);
+  CAF_CHECK_EQUAL(metrics->effects_applied.load(), 40u);
+  CAF_CHECK(data->commands("XACK").empty());
+}
+
 CAF_TEST(entries waiting for a slow script hold credits beyond a pool of them) {
   fill(100);
   callbacks->add([](const stream_entry& e, effects& fx) { fx.hincrby("counter", "total", 1); });
