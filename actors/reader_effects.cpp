@@ -21,7 +21,8 @@ bool transient(const caf::error& err) {
   if (is_unreachable(err) || code_of(err) == sec::server_busy)
     return true;
   auto text = context_text(err);
-  for (auto prefix : {"NOSCRIPT", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "OOM"})
+  // (LOADING, BUSY, MASTERDOWN and TRYAGAIN are server_busy already.)
+  for (auto prefix : {"NOSCRIPT", "READONLY", "CLUSTERDOWN", "OOM"})
     if (text.rfind(prefix, 0) == 0)
       return true;
   return false;

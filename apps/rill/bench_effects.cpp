@@ -11,10 +11,8 @@
 
 #include "bench.hpp"
 #include "commands.hpp"
+#include "seq_callbacks.hpp"
 #include <rill/actors/error.hpp>
-#include <rill/actors/redis/command.hpp>
-
-#include <caf/event_based_actor.hpp>
 
 #include <cstdio>
 #include <sstream>
@@ -29,13 +27,6 @@ const char* name_of(mode m) {
   return m == mode::plain ? "plain" : m == mode::atomic ? "atomic" : "pipelined";
 }
 
-std::vector<std::string> forwarded(const stream_entry& e) {
-  auto fields = e.fields;
-  fields.emplace_back("src");
-  fields.push_back(e.id);
-  return fields;
-}
-
 /// The keys the effects go to: --effect-counter and --forward-to (none: no
 /// forward) when given, else bench:cnt and bench:fwd.
 struct effect_keys {
@@ -43,29 +34,18 @@ struct effect_keys {
   std::string forward;
 };
 
+/// Plain: a callback that does nothing; atomic and pipelined: the drill's
+/// "effects" callback of `rill consume --effect-counter` (seq_callbacks.hpp).
 void add_callbacks(consumer& c, mode m, const effect_keys& keys) {
   if (m == mode::plain) {
     c.add([](const stream_entry&) {});
-  } else if (m == mode::atomic) {
-    c.add([keys](const stream_entry& e, effects& fx) {
-      fx.hincrby(keys.counter, "total", 1);
-      if (!keys.forward.empty())
-        fx.xadd(keys.forward, forwarded(e));
-    });
-  } else {
-    c.add_async([keys](const stream_entry& e, async_context ctx) {
-      std::vector<redis_command> cmds{make_command({"HINCRBY", keys.counter, "total", "1"})};
-      if (!keys.forward.empty()) {
-        auto xadd = make_command({"XADD", keys.forward, "*"});
-        for (auto& f : forwarded(e))
-          xadd.arg(std::move(f));
-        cmds.push_back(std::move(xadd));
-      }
-      ctx.self->request(ctx.shared_conn, std::chrono::seconds{10}, std::move(cmds))
-        .then([done = ctx.done](std::vector<redis_reply>&) { done(); },
-              [done = ctx.done](caf::error& err) { done(std::move(err)); });
-    });
+    return;
   }
+  callback_registry registry;
+  cli::register_effect_callbacks(registry, keys.counter, keys.forward, m == mode::pipelined);
+  auto all = registry.make_list({});
+  for (size_t i = 0; i < (*all)->size(); ++i)
+    c.callbacks().append((**all)[i]);
 }
 
 /// `field:value` of an INFO section, as a number (0 if missing).

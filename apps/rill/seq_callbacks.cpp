@@ -52,18 +52,17 @@ void seq_tally::add_latency(nlohmann::ordered_json& line) {
   line["p99_us"] = std::llround(p[1]);
 }
 
-void register_effect_callbacks(callback_registry& list, const cli_config& cfg) {
-  if (cfg.effect_counter.empty())
+void register_effect_callbacks(callback_registry& list, const std::string& counter,
+                               const std::string& forward, bool pipelined) {
+  if (counter.empty())
     return;
-  auto counter = cfg.effect_counter;
-  auto forward = cfg.forward_to;
   auto forwarded = [forward](const stream_entry& e) {
     auto fields = e.fields;
     fields.emplace_back("src");
     fields.push_back(e.id);
     return fields;
   };
-  if (!cfg.effects_pipelined) {
+  if (!pipelined) {
     list.add("effects", [counter, forward, forwarded](const stream_entry& e, effects& fx) {
       fx.hincrby(counter, "total", 1);
       if (!forward.empty())
@@ -147,7 +146,7 @@ void register_seq_callbacks(callback_registry& list, const cli_config& cfg, seq_
     tally.processed.fetch_add(1, std::memory_order_relaxed);
     return caf::none;
   });
-  register_effect_callbacks(list, cfg);
+  register_effect_callbacks(list, cfg.effect_counter, cfg.forward_to, cfg.effects_pipelined);
 }
 
 void add_seq_callbacks(callback_list& list, const cli_config& cfg, seq_tally& tally) {

@@ -37,10 +37,13 @@ struct seq_tally {
 /// write(2) (after the work, before the ack), add it to the checksum.
 void add_seq_callbacks(callback_list& list, const cli_config& cfg, seq_tally& tally);
 
-/// With --effect-counter: "effects", staging HINCRBY (and, with --forward-to,
-/// XADD) per entry; with --effects-pipelined the same writes sent before a
-/// plain ack instead (not atomic). Registered after "seq".
-void register_effect_callbacks(callback_registry& registry, const cli_config& cfg);
+/// With a `counter` (--effect-counter): "effects", staging `HINCRBY counter
+/// total 1` (and, with a `forward` stream, XADD of the entry's fields plus
+/// `src`) per entry; `pipelined` (--effects-pipelined) sends the same writes
+/// before a plain ack instead (not atomic). register_seq_callbacks registers
+/// it after "seq"; `rill bench effects` uses it too.
+void register_effect_callbacks(callback_registry& registry, const std::string& counter,
+                               const std::string& forward, bool pipelined);
 
 /// The same callbacks registered by name for `rill node`: "latency" (with
 /// --measure-latency), "work" (with --work-us) and "seq", in that order (a
